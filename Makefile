@@ -1,0 +1,167 @@
+# tally — federated counts over hospital Baseline DBs.
+#
+#   make            build bin/tally, bin/tally-broker, bin/tally-node
+#   make deps       install missing Debian packages (idempotent)
+#   make test       deps, then unit + integration tests, twice: plain and
+#                   under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make bench      deps, then the side-by-side benchmarks in bench/
+#   make demo       deps, build, PKI, 43 hospitals, network, sample query
+#   make demo-stop  stop what make demo started
+#
+# Sources are found by wildcard: lib/*.c is the shared library, one folder
+# per program, tests/unit/test_*.c each become one cmocka binary.
+
+PKGS	 = libzmq libprotobuf-c openssl sqlite3 jansson
+TESTPKGS = cmocka
+
+# Build variant: O is the object folder, BIN where programs go.
+O	?= build/rel
+BIN	?= bin
+SAN	?=
+OPT	?= -O2 -g
+
+CC	?= cc
+# V=1 shows whole command lines.
+ifeq ($(V),1)
+Q =
+E = @:
+else
+Q = @
+E = @echo
+endif
+PKGCONF	?= pkg-config
+PROTOC	?= protoc-c
+
+# Evaluated lazily so that `make deps` in the same run can come first.
+PKG_CFLAGS = $(shell $(PKGCONF) --cflags $(PKGS))
+PKG_LIBS   = $(shell $(PKGCONF) --libs $(PKGS))
+TEST_LIBS  = $(shell $(PKGCONF) --libs $(TESTPKGS))
+
+WARN	= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	  -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wvla
+ifeq ($(SAN),1)
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	   -fno-omit-frame-pointer
+OPT	 = -O1 -g
+endif
+CFLAGS_ALL = -std=c11 -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 $(OPT) \
+	     $(WARN) $(SANFLAGS) -Iinclude -I$(O)/proto $(PKG_CFLAGS) \
+	     -MMD -MP $(CFLAGS)
+LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
+
+PROTO_SRC = proto/tally.proto
+PROTO_C	  = $(O)/proto/tally.pb-c.c
+PROTO_H	  = $(O)/proto/tally.pb-c.h
+
+LIB_SRC	 = $(sort $(wildcard lib/*.c))
+LIB_OBJ	 = $(LIB_SRC:%.c=$(O)/%.o) $(O)/proto/tally.pb-c.o
+LIB_A	 = $(O)/libtally.a
+
+CLI_OBJ	   = $(patsubst %.c,$(O)/%.o,$(sort $(wildcard cli/*.c)))
+BROKER_OBJ = $(patsubst %.c,$(O)/%.o,$(sort $(wildcard broker/*.c)))
+NODE_OBJ   = $(patsubst %.c,$(O)/%.o,$(sort $(wildcard node/*.c)))
+
+PROGS	= $(BIN)/tally $(BIN)/tally-broker $(BIN)/tally-node
+
+UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
+TESTLIB_SRC = $(sort $(wildcard tests/lib/*.c))
+TESTLIB_OBJ = $(TESTLIB_SRC:%.c=$(O)/%.o)
+
+.PHONY: all deps test test-rel test-san unit bench demo demo-stop fuzz \
+	format format-check clean check-pkgs
+.DEFAULT_GOAL := all
+
+all: check-pkgs $(PROGS)
+
+check-pkgs:
+	@$(PKGCONF) --exists $(PKGS) || { \
+	  echo "missing libraries ($(PKGS)); run 'make deps' first" >&2; \
+	  exit 1; }
+	@command -v $(PROTOC) >/dev/null || { \
+	  echo "missing $(PROTOC); run 'make deps' first" >&2; exit 1; }
+
+deps:
+	@scripts/deps.sh
+
+$(PROTO_C) $(PROTO_H): $(PROTO_SRC)
+	@mkdir -p $(O)/proto
+	$(E) "  PROTOC  $<"
+	$(Q)$(PROTOC) --proto_path=proto --c_out=$(O)/proto $(PROTO_SRC)
+
+# Every object may include the generated header.
+$(LIB_OBJ) $(CLI_OBJ) $(BROKER_OBJ) $(NODE_OBJ) $(TESTLIB_OBJ): $(PROTO_H)
+
+$(O)/proto/tally.pb-c.o: $(PROTO_C)
+	$(E) "  CC      $@"
+	$(Q)$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -c -o $@ $<
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(E) "  CC      $@"
+	$(Q)$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJ)
+	@rm -f $@
+	$(E) "  AR      $@"
+	$(Q)$(AR) rcs $@ $^
+
+$(BIN)/tally: $(CLI_OBJ) $(LIB_A)
+	@mkdir -p $(BIN)
+	$(E) "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lm
+
+$(BIN)/tally-broker: $(BROKER_OBJ) $(LIB_A)
+	@mkdir -p $(BIN)
+	$(E) "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lm
+
+$(BIN)/tally-node: $(NODE_OBJ) $(LIB_A)
+	@mkdir -p $(BIN)
+	$(E) "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lm
+
+$(O)/tests/%: tests/unit/%.c $(TESTLIB_OBJ) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(E) "  CCLD    $@"
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests/lib $(LDFLAGS_ALL) -o $@ $< \
+	    $(TESTLIB_OBJ) $(LIB_A) $(TEST_LIBS) $(PKG_LIBS) -lm
+
+unit: check-pkgs $(PROGS) $(UNIT_BIN)
+
+# The whole suite, plain then sanitized; one summary line at the end.
+test: deps
+	@$(MAKE) --no-print-directory test-rel test-san
+	@tests/summary.sh build/rel/test-results build/san/test-results
+
+test-rel:
+	@$(MAKE) --no-print-directory O=build/rel BIN=bin unit
+	@tests/run.sh --name rel --bin bin --tests build/rel/tests \
+	    --out build/rel/test-results
+
+test-san:
+	@$(MAKE) --no-print-directory O=build/san BIN=build/san/bin SAN=1 unit
+	@tests/run.sh --name san --bin build/san/bin --tests build/san/tests \
+	    --out build/san/test-results
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@bench/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh start
+
+demo-stop:
+	@scripts/demo.sh stop
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,13 @@
+/*
+ * cmd_load.c — `tally load`. Not built yet: says so and fails, so that no
+ * script mistakes it for a working command.
+ */
+#include "cmd.h"
+
+int
+cmd_load(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return cmd_unavailable("load");
+}

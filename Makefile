@@ -65,10 +65,16 @@ PROGS	= $(BIN)/tally $(BIN)/tally-broker $(BIN)/tally-node
 
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
+# Helper programs the integration tests start (tests/progs/NAME.c).
+PROG_SRC = $(sort $(wildcard tests/progs/*.c))
+PROG_BIN = $(PROG_SRC:tests/progs/%.c=$(O)/progs/%)
+# Benchmark drivers (bench/NAME.c), built by make bench.
+BENCH_SRC = $(sort $(wildcard bench/*.c))
+BENCH_BIN = $(BENCH_SRC:bench/%.c=$(O)/bench/%)
 TESTLIB_SRC = $(sort $(wildcard tests/lib/*.c))
 TESTLIB_OBJ = $(TESTLIB_SRC:%.c=$(O)/%.o)
 
-.PHONY: all deps test test-rel test-san unit bench demo demo-stop fuzz \
+.PHONY: all deps test test-rel test-san unit bench bench-progs demo demo-stop fuzz \
 	format format-check clean check-pkgs
 .DEFAULT_GOAL := all
 
@@ -127,7 +133,20 @@ $(O)/tests/%: tests/unit/%.c $(TESTLIB_OBJ) $(LIB_A)
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests/lib $(LDFLAGS_ALL) -o $@ $< \
 	    $(TESTLIB_OBJ) $(LIB_A) $(TEST_LIBS) $(PKG_LIBS) -lm
 
-unit: check-pkgs $(PROGS) $(UNIT_BIN)
+$(O)/progs/%: tests/progs/%.c $(TESTLIB_OBJ) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(E) "  CCLD    $@"
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests/lib $(LDFLAGS_ALL) -o $@ $< \
+	    $(TESTLIB_OBJ) $(LIB_A) $(TEST_LIBS) $(PKG_LIBS) -lm
+
+$(O)/bench/%: bench/%.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(E) "  CCLD    $@"
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIB_A) $(PKG_LIBS) -lm
+
+unit: check-pkgs $(PROGS) $(UNIT_BIN) $(PROG_BIN)
+
+bench-progs: check-pkgs $(PROGS) $(BENCH_BIN)
 
 # The whole suite, plain then sanitized; one summary line at the end.
 test: deps
@@ -145,7 +164,7 @@ test-san:
 	    --out build/san/test-results
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory bench-progs
 	@bench/run.sh
 
 demo: deps

@@ -26,6 +26,7 @@ rm -rf "$logdir"; mkdir -p "$logdir"
 
 export TALLY_BIN="$top/$bin"
 export TALLY_TOP="$top"
+export TALLY_PROGS="$top/$(dirname "$tests")/progs"
 export TALLY_SHARED="${TALLY_SHARED:-$top/../shared}"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"

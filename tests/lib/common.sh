@@ -10,6 +10,7 @@ if [ -z "${TALLY_TMP:-}" ]; then
 	trap 'rm -rf "$TALLY_TMP"' EXIT
 fi
 T=$TALLY_BIN/tally
+TALLY_PROGS=${TALLY_PROGS:-$TALLY_TOP/build/rel/progs}
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "skipped: $*" >&2; exit 77; }

@@ -18,8 +18,8 @@ extern const int baseline_ntables;
  * row by row. */
 int baseline_create(sqlite3 *db, char *err, size_t errlen);
 int baseline_index(sqlite3 *db, char *err, size_t errlen);
-int baseline_meta_set(sqlite3 *db, const char *key, const char *value,
-    char *err, size_t errlen);
+int baseline_meta_set(
+    sqlite3 *db, const char *key, const char *value, char *err, size_t errlen);
 /* Copies meta[key] into out; -1 if absent. */
 int baseline_meta_get(sqlite3 *db, const char *key, char *out, size_t outlen);
 /* Checks that db has every table with the contract's columns. */

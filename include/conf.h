@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CONF_MAX_LINE 1024
+#define CONF_MAX_LINE	 1024
 #define CONF_MAX_ENTRIES 256
 
 struct conf;

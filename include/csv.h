@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CSV_MAX_FIELDS 256
+#define CSV_MAX_FIELDS	      256
 #define CSV_DEFAULT_MAX_FIELD 4096
 
 struct csv_field {
@@ -22,7 +22,7 @@ struct csv_field {
 };
 
 struct csv_rec {
-	uint64_t line;	/* physical line where the record starts, from 1 */
+	uint64_t line; /* physical line where the record starts, from 1 */
 	size_t nfields;
 	struct csv_field f[CSV_MAX_FIELDS];
 };
@@ -30,8 +30,8 @@ struct csv_rec {
 struct csv;
 
 /* max_field 0 means CSV_DEFAULT_MAX_FIELD. NULL with reason in err. */
-struct csv *csv_open(const char *path, size_t max_field, char *err,
-    size_t errlen);
+struct csv *csv_open(
+    const char *path, size_t max_field, char *err, size_t errlen);
 /* Reads from an open descriptor (not closed by csv_free). */
 struct csv *csv_fdopen(int fd, const char *name, size_t max_field);
 /*

@@ -7,8 +7,8 @@
 
 #include <stddef.h>
 
-#define NETWORK_ID_MAX 32
-#define NETWORK_NAME_MAX 128
+#define NETWORK_ID_MAX	  32
+#define NETWORK_NAME_MAX  128
 #define NETWORK_MAX_SITES 4096
 
 struct site {

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define TABLE_MAX_STRATA 5
-#define TABLE_VALUE_MAX 32
+#define TABLE_VALUE_MAX	 32
 
 enum cell_state {
 	CELL_COUNT,	    /* exact count in .count */

@@ -30,8 +30,8 @@ uint64_t clock_us(void); /* monotonic */
 uint64_t wall_ms(void);	 /* unix time */
 
 /* Parses a whole decimal integer in [min, max]; 0 or -1. */
-int parse_int64(const char *s, size_t len, int64_t min, int64_t max,
-    int64_t *out);
+int parse_int64(
+    const char *s, size_t len, int64_t min, int64_t max, int64_t *out);
 /* Parses a whole finite decimal floating-point number; 0 or -1. */
 int parse_double(const char *s, size_t len, double *out);
 /* 1 if s[0..len) is well-formed UTF-8 without NUL or overlong forms. */

@@ -14,8 +14,8 @@
 
 #include "tally.pb-c.h"
 
-#define WIRE_VERSION 1			       /* PROTOCOL_V1 */
-#define WIRE_MAX_FRAME (4u << 20)	       /* default frame cap, bytes */
+#define WIRE_VERSION	   1			  /* PROTOCOL_V1 */
+#define WIRE_MAX_FRAME	   (4u << 20)		  /* default frame cap, bytes */
 #define WIRE_BUDGET(frame) (16 * (frame) + 65536) /* default unpack budget */
 
 struct wire_msg; /* a decoded Envelope and the memory behind it */

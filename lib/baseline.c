@@ -7,55 +7,54 @@
 #include "baseline.h"
 #include "util.h"
 
-const char *const baseline_tables[] = { "person", "visit", "diagnosis",
-	"lab", "drug", "procedure" };
+const char *const baseline_tables[] = { "person", "visit", "diagnosis", "lab",
+	"drug", "procedure" };
 const int baseline_ntables = (int)nitems(baseline_tables);
 
-static const char schema_sql[] =
-    "CREATE TABLE IF NOT EXISTS meta ("
-    " key TEXT PRIMARY KEY, value TEXT);"
-    "CREATE TABLE IF NOT EXISTS person ("
-    " person_id INTEGER PRIMARY KEY,"
-    " sex TEXT CHECK (sex IN ('M','F','U')),"
-    " birth_year INTEGER,"
-    " death_date TEXT,"
-    " link_key TEXT);"
-    "CREATE TABLE IF NOT EXISTS visit ("
-    " visit_id INTEGER PRIMARY KEY,"
-    " person_id INTEGER NOT NULL,"
-    " visit_type TEXT,"
-    " start_date TEXT,"
-    " end_date TEXT);"
-    "CREATE TABLE IF NOT EXISTS diagnosis ("
-    " person_id INTEGER NOT NULL,"
-    " visit_id INTEGER,"
-    " diag_date TEXT NOT NULL,"
-    " code TEXT NOT NULL,"
-    " code_system TEXT NOT NULL,"
-    " is_primary INTEGER);"
-    "CREATE TABLE IF NOT EXISTS lab ("
-    " person_id INTEGER NOT NULL,"
-    " visit_id INTEGER,"
-    " lab_date TEXT NOT NULL,"
-    " code TEXT NOT NULL,"
-    " code_system TEXT NOT NULL,"
-    " value_num REAL,"
-    " value_text TEXT,"
-    " unit TEXT);"
-    "CREATE TABLE IF NOT EXISTS drug ("
-    " person_id INTEGER NOT NULL,"
-    " visit_id INTEGER,"
-    " start_date TEXT NOT NULL,"
-    " end_date TEXT,"
-    " code TEXT NOT NULL,"
-    " code_system TEXT NOT NULL,"
-    " days_supply INTEGER);"
-    "CREATE TABLE IF NOT EXISTS procedure ("
-    " person_id INTEGER NOT NULL,"
-    " visit_id INTEGER,"
-    " proc_date TEXT NOT NULL,"
-    " code TEXT NOT NULL,"
-    " code_system TEXT NOT NULL);";
+static const char schema_sql[] = "CREATE TABLE IF NOT EXISTS meta ("
+				 " key TEXT PRIMARY KEY, value TEXT);"
+				 "CREATE TABLE IF NOT EXISTS person ("
+				 " person_id INTEGER PRIMARY KEY,"
+				 " sex TEXT CHECK (sex IN ('M','F','U')),"
+				 " birth_year INTEGER,"
+				 " death_date TEXT,"
+				 " link_key TEXT);"
+				 "CREATE TABLE IF NOT EXISTS visit ("
+				 " visit_id INTEGER PRIMARY KEY,"
+				 " person_id INTEGER NOT NULL,"
+				 " visit_type TEXT,"
+				 " start_date TEXT,"
+				 " end_date TEXT);"
+				 "CREATE TABLE IF NOT EXISTS diagnosis ("
+				 " person_id INTEGER NOT NULL,"
+				 " visit_id INTEGER,"
+				 " diag_date TEXT NOT NULL,"
+				 " code TEXT NOT NULL,"
+				 " code_system TEXT NOT NULL,"
+				 " is_primary INTEGER);"
+				 "CREATE TABLE IF NOT EXISTS lab ("
+				 " person_id INTEGER NOT NULL,"
+				 " visit_id INTEGER,"
+				 " lab_date TEXT NOT NULL,"
+				 " code TEXT NOT NULL,"
+				 " code_system TEXT NOT NULL,"
+				 " value_num REAL,"
+				 " value_text TEXT,"
+				 " unit TEXT);"
+				 "CREATE TABLE IF NOT EXISTS drug ("
+				 " person_id INTEGER NOT NULL,"
+				 " visit_id INTEGER,"
+				 " start_date TEXT NOT NULL,"
+				 " end_date TEXT,"
+				 " code TEXT NOT NULL,"
+				 " code_system TEXT NOT NULL,"
+				 " days_supply INTEGER);"
+				 "CREATE TABLE IF NOT EXISTS procedure ("
+				 " person_id INTEGER NOT NULL,"
+				 " visit_id INTEGER,"
+				 " proc_date TEXT NOT NULL,"
+				 " code TEXT NOT NULL,"
+				 " code_system TEXT NOT NULL);";
 
 /*
  * The engine looks events up by code (a range for prefixes) and reads the
@@ -109,8 +108,8 @@ baseline_index(sqlite3 *db, char *err, size_t errlen)
 }
 
 int
-baseline_meta_set(sqlite3 *db, const char *key, const char *value, char *err,
-    size_t errlen)
+baseline_meta_set(
+    sqlite3 *db, const char *key, const char *value, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -154,20 +153,34 @@ baseline_check(sqlite3 *db, char *err, size_t errlen)
 	static const struct {
 		const char *table, *column;
 	} need[] = {
-		{ "person", "person_id" }, { "person", "sex" },
-		{ "person", "birth_year" }, { "person", "death_date" },
-		{ "visit", "visit_id" }, { "visit", "person_id" },
-		{ "visit", "visit_type" }, { "visit", "start_date" },
-		{ "diagnosis", "person_id" }, { "diagnosis", "diag_date" },
-		{ "diagnosis", "code" }, { "diagnosis", "code_system" },
-		{ "lab", "person_id" }, { "lab", "lab_date" },
-		{ "lab", "code" }, { "lab", "code_system" },
-		{ "lab", "value_num" }, { "lab", "unit" },
-		{ "drug", "person_id" }, { "drug", "start_date" },
-		{ "drug", "code" }, { "drug", "code_system" },
-		{ "procedure", "person_id" }, { "procedure", "proc_date" },
-		{ "procedure", "code" }, { "procedure", "code_system" },
-		{ "meta", "key" }, { "meta", "value" },
+		{ "person", "person_id" },
+		{ "person", "sex" },
+		{ "person", "birth_year" },
+		{ "person", "death_date" },
+		{ "visit", "visit_id" },
+		{ "visit", "person_id" },
+		{ "visit", "visit_type" },
+		{ "visit", "start_date" },
+		{ "diagnosis", "person_id" },
+		{ "diagnosis", "diag_date" },
+		{ "diagnosis", "code" },
+		{ "diagnosis", "code_system" },
+		{ "lab", "person_id" },
+		{ "lab", "lab_date" },
+		{ "lab", "code" },
+		{ "lab", "code_system" },
+		{ "lab", "value_num" },
+		{ "lab", "unit" },
+		{ "drug", "person_id" },
+		{ "drug", "start_date" },
+		{ "drug", "code" },
+		{ "drug", "code_system" },
+		{ "procedure", "person_id" },
+		{ "procedure", "proc_date" },
+		{ "procedure", "code" },
+		{ "procedure", "code_system" },
+		{ "meta", "key" },
+		{ "meta", "value" },
 	};
 
 	for (size_t i = 0; i < nitems(need); i++)
@@ -175,7 +188,7 @@ baseline_check(sqlite3 *db, char *err, size_t errlen)
 			need[i].column, NULL, NULL, NULL, NULL,
 			NULL) != SQLITE_OK)
 			return errf(err, errlen,
-			    "not a Baseline DB: no column %s.%s",
-			    need[i].table, need[i].column);
+			    "not a Baseline DB: no column %s.%s", need[i].table,
+			    need[i].column);
 	return 0;
 }

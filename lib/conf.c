@@ -38,8 +38,8 @@ trim(char *s)
 }
 
 static int
-conf_line(struct conf *cf, char *line, unsigned lineno, char *err,
-    size_t errlen)
+conf_line(
+    struct conf *cf, char *line, unsigned lineno, char *err, size_t errlen)
 {
 	char *key, *val, *eq;
 	size_t vlen;
@@ -54,8 +54,8 @@ conf_line(struct conf *cf, char *line, unsigned lineno, char *err,
 	key = trim(line);
 	val = trim(eq + 1);
 	if (*key == '\0')
-		return errf(err, errlen, "%s:%u: missing key", cf->path,
-		    lineno);
+		return errf(
+		    err, errlen, "%s:%u: missing key", cf->path, lineno);
 	for (char *p = key; *p; p++)
 		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '.')
 			return errf(err, errlen,
@@ -72,8 +72,8 @@ conf_line(struct conf *cf, char *line, unsigned lineno, char *err,
 			    "%s:%u: '%s' already set on line %u", cf->path,
 			    lineno, key, cf->e[i].line);
 	if (cf->n == CONF_MAX_ENTRIES)
-		return errf(err, errlen, "%s:%u: too many settings", cf->path,
-		    lineno);
+		return errf(
+		    err, errlen, "%s:%u: too many settings", cf->path, lineno);
 	if ((cf->e[cf->n].key = strdup(key)) == NULL ||
 	    (cf->e[cf->n].value = strdup(val)) == NULL) {
 		free(cf->e[cf->n].key);

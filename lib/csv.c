@@ -21,13 +21,13 @@ struct csv {
 	int eof;
 	size_t max_field;
 	size_t max_rec;
-	char *buf;	/* [start, end) holds unread bytes */
+	char *buf; /* [start, end) holds unread bytes */
 	size_t cap;
 	size_t start;
 	size_t end;
-	uint64_t line;	/* line of the next unread byte */
+	uint64_t line; /* line of the next unread byte */
 	uint64_t consumed;
-	int first;	/* before the first record: skip a UTF-8 BOM */
+	int first; /* before the first record: skip a UTF-8 BOM */
 };
 
 static struct csv *
@@ -300,7 +300,8 @@ csv_column(const struct csv_rec *hdr, const char *name)
 	size_t n = strlen(name);
 
 	for (size_t i = 0; i < hdr->nfields; i++)
-		if (hdr->f[i].len == n && strncasecmp(hdr->f[i].p, name, n) == 0)
+		if (hdr->f[i].len == n &&
+		    strncasecmp(hdr->f[i].p, name, n) == 0)
 			return (int)i;
 	return -1;
 }

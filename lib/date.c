@@ -63,8 +63,8 @@ digits(const char *s, int n, int *out)
 int
 date_parse(const char *s, size_t len, int32_t *days)
 {
-	static const unsigned char mdays[] = { 31, 28, 31, 30, 31, 30, 31,
-		31, 30, 31, 30, 31 };
+	static const unsigned char mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31,
+		30, 31, 30, 31 };
 	int y, m, d, leap;
 
 	if (len != 10 || s[4] != '-' || s[7] != '-')

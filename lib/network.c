@@ -97,8 +97,7 @@ network_load(const char *path, char *err, size_t errlen)
 	}
 	for (int i = 0; i < 5; i++)
 		if ((col[i] = csv_column(r, names[i])) == -1) {
-			errf(err, errlen, "%s:1: no column %s", path,
-			    names[i]);
+			errf(err, errlen, "%s:1: no column %s", path, names[i]);
 			goto fail;
 		}
 	while ((rc = csv_next(c, r, why, sizeof(why))) != 0) {

@@ -47,8 +47,8 @@ table_new(const int *strata, int nstrata)
 	struct table *t;
 
 	if (nstrata < 0 || nstrata > TABLE_MAX_STRATA) {
-		log_warnx("table: %d strata, at most %d", nstrata,
-		    TABLE_MAX_STRATA);
+		log_warnx(
+		    "table: %d strata, at most %d", nstrata, TABLE_MAX_STRATA);
 		return NULL;
 	}
 	if ((t = calloc(1, sizeof(*t))) == NULL) {

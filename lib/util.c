@@ -99,8 +99,8 @@ parse_int64(const char *s, size_t len, int64_t min, int64_t max, int64_t *out)
 		v = v * 10 + d;
 	}
 	if (neg) {
-		int64_t r = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN
-							 : -(int64_t)v;
+		int64_t r =
+		    v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
 		if (r < min)
 			return -1;
 		*out = r;

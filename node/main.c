@@ -1,5 +1,6 @@
 /*
- * main.c — tally-node, a hospital's node: connects out to the broker and answers approved queries from the local Baseline DB.
+ * main.c — tally-node, a hospital's node: connects out to the broker and
+ * answers approved queries from the local Baseline DB.
  *
  * This file owns start-up only: options, configuration, logging. It must
  * never run with a configuration it has not fully checked.
@@ -73,7 +74,8 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	log_init(PROG, verbose + debug, debug || check ? LOG_TO_STDERR : LOG_TO_SYSLOG);
+	log_init(PROG, verbose + debug,
+	    debug || check ? LOG_TO_STDERR : LOG_TO_SYSLOG);
 	if ((cf = conf_load(path, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	if (check) {

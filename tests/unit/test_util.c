@@ -31,7 +31,8 @@ dates(void **state)
 	assert_int_equal(date_parse("2024-1-01", 9, &d), -1);
 	assert_int_equal(date_parse("20x4-01-01", 10, &d), -1);
 	assert_int_equal(date_parse("1066-10-14", 10, &d), -1);
-	assert_int_equal(date_parse_datetime("2015-10-02T00:00:00Z", 20, &d), 0);
+	assert_int_equal(
+	    date_parse_datetime("2015-10-02T00:00:00Z", 20, &d), 0);
 	assert_int_equal(date_parse_datetime("2015-10-02 13:00:00", 19, &d), 0);
 	assert_int_equal(date_parse_datetime("2015-10-02x", 11, &d), -1);
 	/* Every day of 1800-2200 round-trips. */
@@ -60,14 +61,14 @@ numbers(void **state)
 	assert_int_equal(parse_int64("", 0, 0, 100, &v), -1);
 	assert_int_equal(parse_int64("-", 1, -5, 100, &v), -1);
 	assert_int_equal(parse_int64("1x", 2, 0, 100, &v), -1);
-	assert_int_equal(parse_int64("9223372036854775807", 19, INT64_MIN,
-			     INT64_MAX, &v),
+	assert_int_equal(
+	    parse_int64("9223372036854775807", 19, INT64_MIN, INT64_MAX, &v),
 	    0);
-	assert_int_equal(parse_int64("9223372036854775808", 19, INT64_MIN,
-			     INT64_MAX, &v),
+	assert_int_equal(
+	    parse_int64("9223372036854775808", 19, INT64_MIN, INT64_MAX, &v),
 	    -1);
-	assert_int_equal(parse_int64("-9223372036854775808", 20, INT64_MIN,
-			     INT64_MAX, &v),
+	assert_int_equal(
+	    parse_int64("-9223372036854775808", 20, INT64_MIN, INT64_MAX, &v),
 	    0);
 	assert_true(v == INT64_MIN);
 	assert_int_equal(parse_double("6.5", 3, &f), 0);
@@ -84,9 +85,9 @@ utf8(void **state)
 	(void)state;
 	assert_true(utf8_valid("abc", 3));
 	assert_true(utf8_valid("\xea\xb3\xa0\xeb\xa0\xa4", 6)); /* 고려 */
-	assert_false(utf8_valid("\xc0\xaf", 2));		 /* overlong */
-	assert_false(utf8_valid("\xed\xa0\x80", 3));		 /* surrogate */
-	assert_false(utf8_valid("\xea\xb3", 2));		 /* truncated */
+	assert_false(utf8_valid("\xc0\xaf", 2));		/* overlong */
+	assert_false(utf8_valid("\xed\xa0\x80", 3));		/* surrogate */
+	assert_false(utf8_valid("\xea\xb3", 2));		/* truncated */
 	assert_false(utf8_valid("a\0b", 3));
 	assert_false(utf8_valid("\xff", 1));
 }
@@ -108,16 +109,15 @@ config(void **state)
 	assert_string_equal(conf_str(cf, "name", NULL), "snuh");
 	assert_string_equal(conf_str(cf, "quoted", NULL), "a b");
 	assert_string_equal(conf_str(cf, "missing", "def"), "def");
-	assert_int_equal(conf_int(cf, "port", 1, 1, 65535, &v, err,
-			     sizeof(err)),
-	    0);
+	assert_int_equal(
+	    conf_int(cf, "port", 1, 1, 65535, &v, err, sizeof(err)), 0);
 	assert_int_equal(v, 9470);
 	assert_int_equal(conf_bool(cf, "flag", 0, &b, err, sizeof(err)), 0);
 	assert_int_equal(b, 1);
 	assert_int_equal(conf_check_unused(cf, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, ":7: unknown setting 'extra'"));
-	assert_int_equal(conf_int(cf, "name", 1, 1, 2, &v, err, sizeof(err)),
-	    -1);
+	assert_int_equal(
+	    conf_int(cf, "name", 1, 1, 2, &v, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, ":3: name must be a whole number"));
 	conf_free(cf);
 	free(p);
@@ -146,8 +146,8 @@ network(void **state)
 	assert_non_null(network_find(net, "snuh"));
 	assert_int_equal(network_find(net, "snuh")->consortium, 4);
 	assert_int_equal(network_find(net, "snuh")->lead, 1);
-	assert_string_equal(network_find(net, "hangil-eye")->name_en,
-	    "Hangil Eye Hospital");
+	assert_string_equal(
+	    network_find(net, "hangil-eye")->name_en, "Hangil Eye Hospital");
 	assert_null(network_find(net, "nope"));
 	network_free(net);
 

@@ -62,8 +62,8 @@ truncated(void **state)
 	 * field boundary) decodes; none may crash. Cutting inside the task
 	 * submessage must fail. */
 	for (size_t n = 1; n < len; n++) {
-		struct wire_msg *m = wire_decode(buf, n, 0, 0, err,
-		    sizeof(err));
+		struct wire_msg *m =
+		    wire_decode(buf, n, 0, 0, err, sizeof(err));
 		wire_free(m);
 	}
 	assert_null(wire_decode(buf, len - 1, 0, 0, err, sizeof(err)));

@@ -1,0 +1,37 @@
+/*
+ * audit.h — an append-only, hash-chained audit log in a SQLite table.
+ * Record n holds the SHA-256 of record n-1, so any edit, insertion or
+ * deletion breaks the chain from that record on; `tally audit verify`
+ * names the first broken link. Truncating the newest records is only
+ * visible against a head hash kept elsewhere (verify prints it).
+ */
+#ifndef TALLY_AUDIT_H
+#define TALLY_AUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#define AUDIT_FIELD_MAX 4096
+
+/* Creates the table and its append-only triggers (IF NOT EXISTS). */
+int audit_init(sqlite3 *db, char *err, size_t errlen);
+/*
+ * Appends one record. Call inside the transaction that makes the change
+ * being audited, so that both commit or neither does.
+ */
+int audit_append(sqlite3 *db, const char *actor, const char *event,
+    const char *detail, char *err, size_t errlen);
+
+struct audit_report {
+	uint64_t records;
+	uint64_t broken_at; /* 0 when the chain is whole */
+	char reason[256];
+	char head[65]; /* hex hash of the newest record */
+};
+
+/* 0 with a whole chain, 1 with a broken one (see report), -1 on error. */
+int audit_verify(sqlite3 *db, struct audit_report *, char *err, size_t errlen);
+
+#endif

@@ -127,6 +127,24 @@ $(BIN)/tally-node: $(NODE_OBJ) $(LIB_A)
 	$(E) "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lm
 
+# Unit tests of a program's own modules link that program's objects
+# (all but main.o): tests/unit/test_broker_*.c, tests/unit/test_node_*.c.
+$(O)/tests/test_broker_%: tests/unit/test_broker_%.c $(TESTLIB_OBJ) \
+    $(filter-out %/main.o,$(BROKER_OBJ)) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(E) "  CCLD    $@"
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests/lib -Ibroker $(LDFLAGS_ALL) -o $@ $< \
+	    $(TESTLIB_OBJ) $(filter-out %/main.o,$(BROKER_OBJ)) $(LIB_A) \
+	    $(TEST_LIBS) $(PKG_LIBS) -lm
+
+$(O)/tests/test_node_%: tests/unit/test_node_%.c $(TESTLIB_OBJ) \
+    $(filter-out %/main.o,$(NODE_OBJ)) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(E) "  CCLD    $@"
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests/lib -Inode $(LDFLAGS_ALL) -o $@ $< \
+	    $(TESTLIB_OBJ) $(filter-out %/main.o,$(NODE_OBJ)) $(LIB_A) \
+	    $(TEST_LIBS) $(PKG_LIBS) -lm
+
 $(O)/tests/%: tests/unit/%.c $(TESTLIB_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(E) "  CCLD    $@"

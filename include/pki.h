@@ -12,10 +12,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <limits.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 enum role {
 	ROLE_BROKER,
@@ -159,5 +162,53 @@ int pki_revoke(
 
 /* Re-signs the CRL unchanged but for new dates (before nextUpdate). */
 int pki_crl_update(const char *dir, int crl_days, char *err, size_t errlen);
+
+#ifdef PKI_INTERNAL
+/* ---- shared by lib/pki_*.c only ---- */
+
+/* notBefore is set this far in the past to absorb clock differences. */
+#define PKI_SKEW_SECS	 300
+#define PKI_SERIAL_BYTES 20
+#define PKI_SERIAL_HEX	 (2 * PKI_SERIAL_BYTES + 4)
+
+/* An open CA folder: locked, its certificate, key and CRL loaded. */
+struct pki_ca {
+	char dir[PATH_MAX];
+	int lockfd;
+	X509 *cert;
+	EVP_PKEY *key;
+	X509_CRL *crl;
+};
+
+int pki_ca_open(struct pki_ca *, const char *dir, char *err, size_t errlen);
+void pki_ca_close(struct pki_ca *);
+
+/* pki_file.c */
+enum pki_pem { PKI_PEM_KEY, PKI_PEM_CERT, PKI_PEM_CRL };
+/* out = dir/a (+ b if not NULL). */
+int pki_path(char *out, size_t outlen, const char *dir, const char *a,
+    const char *b, char *err, size_t errlen);
+/* 1 if something (even a dangling link) is at path. */
+int pki_exists(const char *path);
+/* The lock fd of dir (flock, non-blocking), or -1. */
+int pki_lock_dir(const char *dir, char *err, size_t errlen);
+/* Creates path with O_EXCL and mode and writes obj as PEM, synced. */
+int pki_pem_create(const char *path, mode_t mode, enum pki_pem kind, void *obj,
+    char *err, size_t errlen);
+/* fsync(2) of a folder, after creating or renaming in it. */
+void pki_sync_dir(const char *dir);
+/* Replaces dir/name atomically (dir/.name.tmp, rename). */
+int pki_pem_replace(const char *dir, const char *name, mode_t mode,
+    enum pki_pem kind, void *obj, char *err, size_t errlen);
+X509_CRL *pki_crl_load(const char *path, char *err, size_t errlen);
+
+/* pki_ca.c: building blocks of a certificate. */
+int pki_ext_add(X509 *x, X509V3_CTX *ctx, int nid, const char *value, char *err,
+    size_t errlen);
+int pki_serial_hex(const ASN1_INTEGER *ai, char *out, size_t outlen);
+X509 *pki_cert_start(X509 *issuer, X509_NAME *subject, EVP_PKEY *key, time_t nb,
+    time_t na, char *err, size_t errlen);
+int pki_cert_sign(X509 *x, EVP_PKEY *cakey, char *err, size_t errlen);
+#endif /* PKI_INTERNAL */
 
 #endif

@@ -1,19 +1,16 @@
 /*
  * pki_ca.c — owns the offline consortium CA behind `tally pki`: creating
- * it, issuing key pairs and certificates, revoking them and re-signing the
- * CRL. Everything happens in one folder, under an exclusive lock. It never
- * overwrites a CA, never re-issues a name whose certificate is still good,
- * never writes a private key with a mode wider than 0600 (keys are created
- * with O_EXCL and that mode, never chmod'ed), and never leaves a
- * half-written CRL or certificate in place of a good one (temp + rename).
+ * it, opening it for the other operations, building and signing
+ * certificates and CRLs, revocation. Everything happens in one folder,
+ * under an exclusive lock. It never overwrites a CA, never signs with a
+ * key whose file others can read, and never publishes a CRL except by
+ * atomic replacement.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,168 +19,12 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#define PKI_INTERNAL
 #include "pki.h"
 #include "util.h"
 
-/* notBefore is set this far in the past to absorb clock differences. */
-#define PKI_SKEW_SECS	 300
-#define PKI_SERIAL_BYTES 20
-
-struct ca {
-	char dir[PATH_MAX];
-	int lockfd;
-	X509 *cert;
-	EVP_PKEY *key;
-	X509_CRL *crl;
-};
-
-static int
-path_of(char *out, size_t outlen, const char *dir, const char *a, const char *b,
-    char *err, size_t errlen)
-{
-	int n = snprintf(out, outlen, "%s/%s%s", dir, a, b ? b : "");
-
-	if (n < 0 || (size_t)n >= outlen)
-		return errf(
-		    err, errlen, "%s/%s%s: path too long", dir, a, b ? b : "");
-	return 0;
-}
-
-static int
-exists(const char *path)
-{
-	struct stat st;
-
-	return lstat(path, &st) == 0 || errno != ENOENT;
-}
-
-/* One tally pki at a time per folder. */
-static int
-lock_dir(const char *dir, char *err, size_t errlen)
-{
-	char path[PATH_MAX];
-	int fd;
-
-	if (path_of(path, sizeof(path), dir, ".lock", NULL, err, errlen) == -1)
-		return -1;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd == -1)
-		return errf(err, errlen, "%s: %s", path, strerror(errno));
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		close(fd);
-		return errf(err, errlen,
-		    "%s: another 'tally pki' is working "
-		    "in this folder",
-		    dir);
-	}
-	return fd;
-}
-
-enum pem_kind { PEM_KEY, PEM_CERT, PEM_CRL };
-
-/*
- * Creates path exclusively with mode and writes obj as PEM, synced. On
- * failure the file is removed.
- */
-static int
-pem_create(const char *path, mode_t mode, enum pem_kind kind, void *obj,
-    char *err, size_t errlen)
-{
-	char why[128];
-	BIO *b;
-	int fd, ok;
-
-	fd = open(
-	    path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-	if (fd == -1)
-		return errf(err, errlen, "%s: %s", path, strerror(errno));
-	if ((b = BIO_new_fd(fd, BIO_NOCLOSE)) == NULL)
-		ok = 0;
-	else if (kind == PEM_KEY)
-		ok =
-		    PEM_write_bio_PrivateKey(b, obj, NULL, NULL, 0, NULL, NULL);
-	else if (kind == PEM_CERT)
-		ok = PEM_write_bio_X509(b, obj);
-	else
-		ok = PEM_write_bio_X509_CRL(b, obj);
-	if (ok && BIO_flush(b) != 1)
-		ok = 0;
-	BIO_free(b);
-	if (!ok)
-		errf(err, errlen, "%s: %s", path,
-		    pki_ossl_err(why, sizeof(why)));
-	else if (fsync(fd) == -1) {
-		errf(err, errlen, "%s: %s", path, strerror(errno));
-		ok = 0;
-	}
-	if (close(fd) == -1 && ok) {
-		errf(err, errlen, "%s: %s", path, strerror(errno));
-		ok = 0;
-	}
-	if (!ok) {
-		unlink(path);
-		return -1;
-	}
-	return 0;
-}
-
-static void
-sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd != -1) {
-		(void)fsync(fd);
-		close(fd);
-	}
-}
-
-/* Writes dir/name through dir/.name.tmp and rename(2). */
-static int
-pem_replace(const char *dir, const char *name, mode_t mode, enum pem_kind kind,
-    void *obj, char *err, size_t errlen)
-{
-	char tmp[PATH_MAX], path[PATH_MAX], dot[PATH_MAX];
-
-	if (snprintf(dot, sizeof(dot), ".%s.tmp", name) >= (int)sizeof(dot) ||
-	    path_of(tmp, sizeof(tmp), dir, dot, NULL, err, errlen) == -1 ||
-	    path_of(path, sizeof(path), dir, name, NULL, err, errlen) == -1)
-		return errf(err, errlen, "%s: path too long", name);
-	/* A leftover from a crash; we hold the folder's lock. */
-	if (unlink(tmp) == -1 && errno != ENOENT)
-		return errf(err, errlen, "%s: %s", tmp, strerror(errno));
-	if (pem_create(tmp, mode, kind, obj, err, errlen) == -1)
-		return -1;
-	if (rename(tmp, path) == -1) {
-		errf(err, errlen, "%s: %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	sync_dir(dir);
-	return 0;
-}
-
-static X509_CRL *
-crl_load(const char *path, char *err, size_t errlen)
-{
-	X509_CRL *crl;
-	char why[128];
-	BIO *b;
-
-	if ((b = BIO_new_file(path, "r")) == NULL) {
-		ERR_clear_error();
-		errf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if ((crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL)) == NULL)
-		errf(err, errlen, "%s: not a PEM CRL (%s)", path,
-		    pki_ossl_err(why, sizeof(why)));
-	BIO_free(b);
-	return crl;
-}
-
-static void
-ca_close(struct ca *ca)
+void
+pki_ca_close(struct pki_ca *ca)
 {
 	X509_free(ca->cert);
 	EVP_PKEY_free(ca->key);
@@ -197,8 +38,8 @@ ca_close(struct ca *ca)
 }
 
 /* Locks dir and loads its CA certificate, key and CRL, checked. */
-static int
-ca_open(struct ca *ca, const char *dir, char *err, size_t errlen)
+int
+pki_ca_open(struct pki_ca *ca, const char *dir, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 
@@ -206,22 +47,22 @@ ca_open(struct ca *ca, const char *dir, char *err, size_t errlen)
 	ca->lockfd = -1;
 	if (strlcpy(ca->dir, dir, sizeof(ca->dir)) >= sizeof(ca->dir))
 		return errf(err, errlen, "%s: path too long", dir);
-	if (path_of(path, sizeof(path), dir, PKI_CA_CRT, NULL, err, errlen) ==
+	if (pki_path(path, sizeof(path), dir, PKI_CA_CRT, NULL, err, errlen) ==
 	    -1)
 		return -1;
-	if (!exists(path))
+	if (!pki_exists(path))
 		return errf(err, errlen,
 		    "%s: no CA here (run 'tally pki "
 		    "init --dir %s' first)",
 		    dir, dir);
-	if ((ca->lockfd = lock_dir(dir, err, errlen)) == -1 ||
+	if ((ca->lockfd = pki_lock_dir(dir, err, errlen)) == -1 ||
 	    (ca->cert = pki_cert_load(path, err, errlen)) == NULL ||
-	    path_of(path, sizeof(path), dir, PKI_CA_KEY, NULL, err, errlen) ==
+	    pki_path(path, sizeof(path), dir, PKI_CA_KEY, NULL, err, errlen) ==
 		-1 ||
 	    (ca->key = pki_key_load(path, err, errlen)) == NULL ||
-	    path_of(path, sizeof(path), dir, PKI_CRL, NULL, err, errlen) ==
+	    pki_path(path, sizeof(path), dir, PKI_CRL, NULL, err, errlen) ==
 		-1 ||
-	    (ca->crl = crl_load(path, err, errlen)) == NULL)
+	    (ca->crl = pki_crl_load(path, err, errlen)) == NULL)
 		goto bad;
 	if (X509_check_private_key(ca->cert, ca->key) != 1) {
 		errf(err, errlen, "%s/%s does not go with %s", dir, PKI_CA_KEY,
@@ -235,13 +76,13 @@ ca_open(struct ca *ca, const char *dir, char *err, size_t errlen)
 	return 0;
 bad:
 	ERR_clear_error();
-	ca_close(ca);
+	pki_ca_close(ca);
 	return -1;
 }
 
 /* Adds one extension given in openssl.cnf syntax. */
-static int
-ext_add(X509 *x, X509V3_CTX *ctx, int nid, const char *value, char *err,
+int
+pki_ext_add(X509 *x, X509V3_CTX *ctx, int nid, const char *value, char *err,
     size_t errlen)
 {
 	X509_EXTENSION *e;
@@ -281,8 +122,8 @@ serial_new(X509 *x, char *err, size_t errlen)
 }
 
 /* The serial of x in hex into out. */
-static int
-serial_hex(const ASN1_INTEGER *ai, char *out, size_t outlen)
+int
+pki_serial_hex(const ASN1_INTEGER *ai, char *out, size_t outlen)
 {
 	BIGNUM *bn = ASN1_INTEGER_to_BN(ai, NULL);
 	char *hex = bn ? BN_bn2hex(bn) : NULL;
@@ -300,8 +141,8 @@ serial_hex(const ASN1_INTEGER *ai, char *out, size_t outlen)
  * signed by issuer (NULL: self-signed by signkey). Extensions are added
  * by the caller through *v3 before signing.
  */
-static X509 *
-cert_start(X509 *issuer, X509_NAME *subject, EVP_PKEY *key, time_t nb,
+X509 *
+pki_cert_start(X509 *issuer, X509_NAME *subject, EVP_PKEY *key, time_t nb,
     time_t na, char *err, size_t errlen)
 {
 	X509 *x;
@@ -326,8 +167,8 @@ cert_start(X509 *issuer, X509_NAME *subject, EVP_PKEY *key, time_t nb,
 	return x;
 }
 
-static int
-cert_sign(X509 *x, EVP_PKEY *cakey, char *err, size_t errlen)
+int
+pki_cert_sign(X509 *x, EVP_PKEY *cakey, char *err, size_t errlen)
 {
 	char why[128];
 
@@ -354,7 +195,7 @@ asn1_time_set(ASN1_TIME **t, time_t when)
  * add_serial if not NULL, CRL number one above old's.
  */
 static X509_CRL *
-crl_make(struct ca *ca, const X509_CRL *old, const ASN1_INTEGER *add_serial,
+crl_make(struct pki_ca *ca, const X509_CRL *old, const ASN1_INTEGER *add_serial,
     int days, char *err, size_t errlen)
 {
 	STACK_OF(X509_REVOKED) * rev;
@@ -464,18 +305,18 @@ ca_cert_make(
 		errf(err, errlen, "cannot build the CA name");
 		goto out;
 	}
-	x = cert_start(NULL, subj, key, now - PKI_SKEW_SECS,
+	x = pki_cert_start(NULL, subj, key, now - PKI_SKEW_SECS,
 	    now + (time_t)days * 86400, err, errlen);
 	if (x == NULL)
 		goto out;
 	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
-	if (ext_add(x, &v3, NID_basic_constraints, "critical,CA:TRUE,pathlen:0",
+	if (pki_ext_add(x, &v3, NID_basic_constraints,
+		"critical,CA:TRUE,pathlen:0", err, errlen) == -1 ||
+	    pki_ext_add(x, &v3, NID_key_usage, "critical,keyCertSign,cRLSign",
 		err, errlen) == -1 ||
-	    ext_add(x, &v3, NID_key_usage, "critical,keyCertSign,cRLSign", err,
+	    pki_ext_add(x, &v3, NID_subject_key_identifier, "hash", err,
 		errlen) == -1 ||
-	    ext_add(x, &v3, NID_subject_key_identifier, "hash", err, errlen) ==
-		-1 ||
-	    cert_sign(x, key, err, errlen) == -1) {
+	    pki_cert_sign(x, key, err, errlen) == -1) {
 		X509_free(x);
 		x = NULL;
 	}
@@ -493,7 +334,7 @@ pki_ca_init(
 		PKI_ISSUED };
 	char path[PATH_MAX];
 	EVP_PKEY *key = NULL;
-	struct ca ca;
+	struct pki_ca ca;
 	int rc = -1;
 
 	memset(&ca, 0, sizeof(ca));
@@ -509,13 +350,13 @@ pki_ca_init(
 		return errf(err, errlen, "%s: path too long", dir);
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
 		return errf(err, errlen, "%s: %s", dir, strerror(errno));
-	if ((ca.lockfd = lock_dir(dir, err, errlen)) == -1)
+	if ((ca.lockfd = pki_lock_dir(dir, err, errlen)) == -1)
 		return -1;
 	for (size_t i = 0; i < nitems(files); i++) {
-		if (path_of(path, sizeof(path), dir, files[i], NULL, err,
+		if (pki_path(path, sizeof(path), dir, files[i], NULL, err,
 			errlen) == -1)
 			goto out;
-		if (exists(path)) {
+		if (pki_exists(path)) {
 			errf(err, errlen,
 			    "%s: a CA exists here already; "
 			    "refusing to overwrite it",
@@ -535,7 +376,7 @@ pki_ca_init(
 	if ((ca.crl = crl_make(&ca, NULL, NULL, PKI_CRL_DAYS, err, errlen)) ==
 	    NULL)
 		goto out;
-	if (path_of(path, sizeof(path), dir, PKI_ISSUED, NULL, err, errlen) ==
+	if (pki_path(path, sizeof(path), dir, PKI_ISSUED, NULL, err, errlen) ==
 	    -1)
 		goto out;
 	if (mkdir(path, 0700) == -1) {
@@ -543,208 +384,43 @@ pki_ca_init(
 		goto out;
 	}
 	/* The key first, the certificate last: it marks a complete CA. */
-	if (path_of(path, sizeof(path), dir, PKI_CA_KEY, NULL, err, errlen) ==
+	if (pki_path(path, sizeof(path), dir, PKI_CA_KEY, NULL, err, errlen) ==
 		-1 ||
-	    pem_create(path, 0600, PEM_KEY, ca.key, err, errlen) == -1 ||
-	    path_of(path, sizeof(path), dir, PKI_CRL, NULL, err, errlen) ==
+	    pki_pem_create(path, 0600, PKI_PEM_KEY, ca.key, err, errlen) ==
 		-1 ||
-	    pem_create(path, 0644, PEM_CRL, ca.crl, err, errlen) == -1 ||
-	    path_of(path, sizeof(path), dir, PKI_CA_CRT, NULL, err, errlen) ==
+	    pki_path(path, sizeof(path), dir, PKI_CRL, NULL, err, errlen) ==
 		-1 ||
-	    pem_create(path, 0644, PEM_CERT, ca.cert, err, errlen) == -1)
+	    pki_pem_create(path, 0644, PKI_PEM_CRL, ca.crl, err, errlen) ==
+		-1 ||
+	    pki_path(path, sizeof(path), dir, PKI_CA_CRT, NULL, err, errlen) ==
+		-1 ||
+	    pki_pem_create(path, 0644, PKI_PEM_CERT, ca.cert, err, errlen) ==
+		-1)
 		goto out;
-	sync_dir(dir);
+	pki_sync_dir(dir);
 	rc = 0;
 out:
 	EVP_PKEY_free(key);
-	ca_close(&ca);
+	pki_ca_close(&ca);
 	return rc;
 }
 
-/* May name get a new certificate? Only if it has none still good. */
+/* Writes a new CRL built from the current one and replaces crl.pem. */
 static int
-may_issue(const struct ca *ca, const char *crt, const char *name, char *err,
-    size_t errlen)
-{
-	X509_REVOKED *rev;
-	char hex[2 * PKI_SERIAL_BYTES + 4] = "?";
-	X509 *old;
-	int ok;
-
-	if (!exists(crt))
-		return 0;
-	if ((old = pki_cert_load(crt, err, errlen)) == NULL)
-		return -1;
-	ok = X509_CRL_get0_by_serial(ca->crl, &rev,
-		 (ASN1_INTEGER *)X509_get0_serialNumber(old)) == 1 ||
-	    X509_cmp_time(X509_get0_notAfter(old), NULL) < 0;
-	serial_hex(X509_get0_serialNumber(old), hex, sizeof(hex));
-	X509_free(old);
-	ERR_clear_error();
-	if (!ok)
-		return errf(err, errlen,
-		    "'%s' already has a certificate that "
-		    "is neither revoked nor expired (serial %s); revoke it "
-		    "first",
-		    name, hex);
-	return 0;
-}
-
-static const char *
-issue_eku(enum role r)
-{
-	switch (r) {
-	case ROLE_BROKER:
-		return "serverAuth";
-	case ROLE_DRB:
-		return PKI_OID_DOCUMENT_SIGNING;
-	default:
-		return "clientAuth";
-	}
-}
-
-/* Subject O=<CA's O>, OU=role, CN=name. */
-static X509_NAME *
-leaf_name(const struct ca *ca, enum role r, const char *name)
-{
-	const X509_NAME *cas = X509_get_subject_name(ca->cert);
-	X509_NAME *n;
-	int i = X509_NAME_get_index_by_NID(cas, NID_organizationName, -1);
-
-	if (i < 0 || (n = X509_NAME_new()) == NULL)
-		return NULL;
-	if (!X509_NAME_add_entry(n, X509_NAME_get_entry(cas, i), -1, 0) ||
-	    !X509_NAME_add_entry_by_txt(n, "OU", MBSTRING_UTF8,
-		(const unsigned char *)role_name(r), -1, -1, 0) ||
-	    !X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8,
-		(const unsigned char *)name, -1, -1, 0)) {
-		X509_NAME_free(n);
-		return NULL;
-	}
-	return n;
-}
-
-static X509 *
-leaf_make(const struct ca *ca, const struct pki_issue_req *req, EVP_PKEY *key,
+crl_publish(struct pki_ca *ca, const ASN1_INTEGER *add_serial, int crl_days,
     char *err, size_t errlen)
 {
-	time_t now = time(NULL), nb, na;
-	char san[3 * PKI_NAME_MAX + 64];
-	X509_NAME *subj;
-	X509V3_CTX v3;
-	X509 *x;
+	X509_CRL *crl;
+	int rc;
 
-	nb = req->not_before != 0 ? req->not_before : now - PKI_SKEW_SECS;
-	na = req->not_after != 0
-	    ? req->not_after
-	    : (req->not_before != 0 ? req->not_before : now) +
-		(time_t)req->days * 86400;
-	if (na <= nb) {
-		errf(err, errlen, "notAfter is not after notBefore");
-		return NULL;
-	}
-	if ((subj = leaf_name(ca, req->role, req->name)) == NULL) {
-		errf(err, errlen, "cannot build the subject name");
-		ERR_clear_error();
-		return NULL;
-	}
-	x = cert_start(ca->cert, subj, key, nb, na, err, errlen);
-	X509_NAME_free(subj);
-	if (x == NULL)
-		return NULL;
-	/* The name was validated: [a-z0-9.-] only, safe in this syntax. */
-	if (req->role == ROLE_BROKER)
-		snprintf(san, sizeof(san), "DNS:%s,DNS:localhost,IP:127.0.0.1",
-		    req->name);
-	else
-		snprintf(san, sizeof(san), "DNS:%s", req->name);
-	X509V3_set_ctx(&v3, ca->cert, x, NULL, NULL, 0);
-	if (ext_add(x, &v3, NID_basic_constraints, "critical,CA:FALSE", err,
-		errlen) == -1 ||
-	    ext_add(x, &v3, NID_key_usage, "critical,digitalSignature", err,
-		errlen) == -1 ||
-	    ext_add(x, &v3, NID_ext_key_usage, issue_eku(req->role), err,
-		errlen) == -1 ||
-	    ext_add(x, &v3, NID_subject_key_identifier, "hash", err, errlen) ==
-		-1 ||
-	    ext_add(x, &v3, NID_authority_key_identifier, "keyid:always", err,
-		errlen) == -1 ||
-	    ext_add(x, &v3, NID_subject_alt_name, san, err, errlen) == -1 ||
-	    cert_sign(x, ca->key, err, errlen) == -1) {
-		X509_free(x);
-		return NULL;
-	}
-	return x;
-}
-
-int
-pki_issue(const char *dir, const struct pki_issue_req *req, char *serial,
-    size_t seriallen, char *err, size_t errlen)
-{
-	char crt[PATH_MAX], keyf[PATH_MAX], path[PATH_MAX];
-	char hex[2 * PKI_SERIAL_BYTES + 4];
-	EVP_PKEY *key = NULL;
-	X509 *x = NULL;
-	struct ca ca;
-	int rc = -1;
-
-	if ((unsigned)req->role >= ROLE_COUNT)
-		return errf(err, errlen, "unknown role");
-	if (req->name == NULL || !pki_name_valid(req->role, req->name))
-		return errf(err, errlen, "invalid %s name '%s': %s",
-		    role_name(req->role), req->name ? req->name : "",
-		    req->role == ROLE_NODE
-			? "a hospital id is 1-31 characters of a-z 0-9 -"
-			: "1-63 characters of a-z 0-9 . -, starting and "
-			  "ending with a letter or digit");
-	if (req->not_after == 0 && (req->days < 1 || req->days > PKI_DAYS_MAX))
-		return errf(err, errlen, "days must be 1-%d", PKI_DAYS_MAX);
-	if (ca_open(&ca, dir, err, errlen) == -1)
+	if (crl_days < 1 || crl_days > PKI_DAYS_MAX)
+		return errf(err, errlen, "CRL days must be 1-%d", PKI_DAYS_MAX);
+	crl = crl_make(ca, ca->crl, add_serial, crl_days, err, errlen);
+	if (crl == NULL)
 		return -1;
-	if (snprintf(path, sizeof(path), "%s.crt", req->name) >=
-		(int)sizeof(path) ||
-	    path_of(crt, sizeof(crt), dir, req->name, ".crt", err, errlen) ==
-		-1 ||
-	    path_of(keyf, sizeof(keyf), dir, req->name, ".key", err, errlen) ==
-		-1 ||
-	    may_issue(&ca, crt, req->name, err, errlen) == -1)
-		goto out;
-	if (req->role == ROLE_DRB)
-		key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	else
-		key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	if (key == NULL) {
-		errf(err, errlen, "cannot make a key pair");
-		goto out;
-	}
-	if ((x = leaf_make(&ca, req, key, err, errlen)) == NULL)
-		goto out;
-	if (serial_hex(X509_get0_serialNumber(x), hex, sizeof(hex)) == -1) {
-		errf(err, errlen, "out of memory");
-		goto out;
-	}
-	/* The archive copy, created exclusively, keeps serials unique. */
-	if (path_of(path, sizeof(path), dir, PKI_ISSUED "/", hex, err,
-		errlen) == -1 ||
-	    strlcat(path, ".crt", sizeof(path)) >= sizeof(path) ||
-	    pem_create(path, 0644, PEM_CERT, x, err, errlen) == -1)
-		goto out;
-	strlcpy(path, req->name, sizeof(path));
-	strlcat(path, ".key", sizeof(path));
-	if (pem_replace(dir, path, 0600, PEM_KEY, key, err, errlen) == -1)
-		goto out;
-	strlcpy(path, req->name, sizeof(path));
-	strlcat(path, ".crt", sizeof(path));
-	if (pem_replace(dir, path, 0644, PEM_CERT, x, err, errlen) == -1)
-		goto out;
-	if (serial != NULL)
-		strlcpy(serial, hex, seriallen);
-	rc = 0;
-out:
-	ERR_clear_error();
-	X509_free(x);
-	EVP_PKEY_free(key);
-	ca_close(&ca);
+	rc = pki_pem_replace(
+	    ca->dir, PKI_CRL, 0644, PKI_PEM_CRL, crl, err, errlen);
+	X509_CRL_free(crl);
 	return rc;
 }
 
@@ -752,16 +428,55 @@ int
 pki_revoke(
     const char *dir, const char *name, int crl_days, char *err, size_t errlen)
 {
-	(void)dir;
-	(void)name;
-	(void)crl_days;
-	return errf(err, errlen, "not yet");
+	char crt[PATH_MAX], hex[2 * PKI_SERIAL_BYTES + 4] = "?";
+	X509_REVOKED *rev;
+	X509 *x = NULL;
+	struct pki_ca ca;
+	int rc = -1;
+
+	if (!pki_name_valid(ROLE_NODE, name) &&
+	    !pki_name_valid(ROLE_RESEARCHER, name))
+		return errf(err, errlen, "invalid name '%s'", name);
+	if (pki_ca_open(&ca, dir, err, errlen) == -1)
+		return -1;
+	if (pki_path(crt, sizeof(crt), dir, name, ".crt", err, errlen) == -1)
+		goto out;
+	if (!pki_exists(crt)) {
+		errf(err, errlen, "%s: no certificate issued to '%s'", crt,
+		    name);
+		goto out;
+	}
+	if ((x = pki_cert_load(crt, err, errlen)) == NULL)
+		goto out;
+	pki_serial_hex(X509_get0_serialNumber(x), hex, sizeof(hex));
+	if (X509_check_issued(ca.cert, x) != X509_V_OK ||
+	    X509_verify(x, X509_get0_pubkey(ca.cert)) != 1) {
+		errf(err, errlen, "%s: not issued by this CA", crt);
+		goto out;
+	}
+	if (X509_CRL_get0_by_serial(
+		ca.crl, &rev, (ASN1_INTEGER *)X509_get0_serialNumber(x)) == 1) {
+		errf(err, errlen, "'%s' (serial %s) is revoked already", name,
+		    hex);
+		goto out;
+	}
+	rc = crl_publish(&ca, X509_get0_serialNumber(x), crl_days, err, errlen);
+out:
+	ERR_clear_error();
+	X509_free(x);
+	pki_ca_close(&ca);
+	return rc;
 }
 
 int
 pki_crl_update(const char *dir, int crl_days, char *err, size_t errlen)
 {
-	(void)dir;
-	(void)crl_days;
-	return errf(err, errlen, "not yet");
+	struct pki_ca ca;
+	int rc;
+
+	if (pki_ca_open(&ca, dir, err, errlen) == -1)
+		return -1;
+	rc = crl_publish(&ca, NULL, crl_days, err, errlen);
+	pki_ca_close(&ca);
+	return rc;
 }

@@ -37,6 +37,13 @@ int parse_double(const char *s, size_t len, double *out);
 /* 1 if s[0..len) is well-formed UTF-8 without NUL or overlong forms. */
 int utf8_valid(const char *s, size_t len);
 
+/*
+ * Reads a whole file of at most max bytes into a malloc'd buffer with a
+ * NUL after the data. "-" reads standard input. -1 with reason in err.
+ */
+int file_read(const char *path, size_t max, char **out, size_t *lenp, char *err,
+    size_t errlen);
+
 /* Hex encoding of n bytes into out (2n+1 bytes). */
 void hex_encode(const unsigned char *in, size_t n, char *out);
 

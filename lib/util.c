@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -192,4 +194,58 @@ hex_encode(const unsigned char *in, size_t n, char *out)
 		out[2 * i + 1] = digits[in[i] & 15];
 	}
 	out[2 * n] = '\0';
+}
+
+int
+file_read(const char *path, size_t max, char **out, size_t *lenp, char *err,
+    size_t errlen)
+{
+	size_t len = 0, cap = 4096;
+	char *buf, *nb;
+	ssize_t n;
+	int fd;
+
+	if (strcmp(path, "-") == 0)
+		fd = STDIN_FILENO;
+	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return errf(err, errlen, "%s: %s", path, strerror(errno));
+	if ((buf = malloc(cap + 1)) == NULL)
+		goto nomem;
+	for (;;) {
+		if (len == cap) {
+			if (cap > max)
+				break;
+			cap *= 2;
+			if ((nb = realloc(buf, cap + 1)) == NULL)
+				goto nomem;
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			errf(err, errlen, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > max) {
+		errf(err, errlen, "%s: larger than %zu bytes", path, max);
+		goto fail;
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	buf[len] = '\0';
+	*out = buf;
+	*lenp = len;
+	return 0;
+nomem:
+	errf(err, errlen, "%s: out of memory", path);
+fail:
+	if (fd != STDIN_FILENO)
+		close(fd);
+	free(buf);
+	return -1;
 }

@@ -25,6 +25,8 @@ int conf_int(struct conf *, const char *key, int64_t def, int64_t min,
     int64_t max, int64_t *out, char *err, size_t errlen);
 int conf_bool(struct conf *, const char *key, int def, int *out, char *err,
     size_t errlen);
+/* Line of key in the file, 0 if absent. */
+unsigned conf_line(const struct conf *, const char *key);
 /* Fails on the first key nothing asked for (a typo, usually). */
 int conf_check_unused(const struct conf *, char *err, size_t errlen);
 

@@ -38,7 +38,7 @@ trim(char *s)
 }
 
 static int
-conf_line(
+conf_parse_line(
     struct conf *cf, char *line, unsigned lineno, char *err, size_t errlen)
 {
 	char *key, *val, *eq;
@@ -107,7 +107,7 @@ conf_load(const char *path, char *err, size_t errlen)
 			errf(err, errlen, "%s:%u: line too long", path, lineno);
 			goto fail;
 		}
-		if (conf_line(cf, line, lineno, err, errlen) == -1)
+		if (conf_parse_line(cf, line, lineno, err, errlen) == -1)
 			goto fail;
 	}
 	if (ferror(fp)) {
@@ -204,5 +204,14 @@ conf_check_unused(const struct conf *cf, char *err, size_t errlen)
 		if (!cf->e[i].used)
 			return errf(err, errlen, "%s:%u: unknown setting '%s'",
 			    cf->path, cf->e[i].line, cf->e[i].key);
+	return 0;
+}
+
+unsigned
+conf_line(const struct conf *cf, const char *key)
+{
+	for (size_t i = 0; i < cf->n; i++)
+		if (strcmp(cf->e[i].key, key) == 0)
+			return cf->e[i].line;
 	return 0;
 }

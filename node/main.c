@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "conf.h"
+#include "config.h"
 #include "log.h"
 #include "version.h"
 
@@ -41,8 +41,8 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL;
-	struct conf *cf;
-	char err[512];
+	struct node_config cfg;
+	char err[1024];
 	int ch, debug = 0, check = 0, verbose = 0;
 
 	while ((ch = getopt_long(argc, argv, "c:dnvh", longopts, NULL)) != -1) {
@@ -76,13 +76,16 @@ main(int argc, char **argv)
 	}
 	log_init(PROG, verbose + debug,
 	    debug || check ? LOG_TO_STDERR : LOG_TO_SYSLOG);
-	if ((cf = conf_load(path, err, sizeof(err))) == NULL)
+	if (node_config_load(&cfg, path, err, sizeof(err)) == -1) {
+		if (check) {
+			fprintf(stderr, "%s\n", err);
+			return 1;
+		}
 		fatalx("%s", err);
+	}
 	if (check) {
 		printf("configuration OK\n");
-		conf_free(cf);
 		return 0;
 	}
-	conf_free(cf);
 	fatalx("the node service is not available in this build yet");
 }

@@ -11,6 +11,7 @@
 #ifndef TALLY_APPROVAL_H
 #define TALLY_APPROVAL_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -80,6 +81,16 @@ int approval_check(const struct approval *, const struct approval_ctx *,
 /* 1 if site (in consortium) is in the approval's scope. */
 int approval_site_allowed(
     const struct approval *, const char *site, const char *consortium);
+
+/*
+ * Loads the trusted DRB keys from their certificates, each verified
+ * against the consortium CA and CRL with role drb (pki_drb_pubkey).
+ * *keys is malloc'd; free with approval_keys_free().
+ */
+int approval_keys_load(const char *ca, const char *crl,
+    const char (*paths)[PATH_MAX], size_t npaths, struct drb_key **keys,
+    size_t *nkeys, char *err, size_t errlen);
+void approval_keys_free(struct drb_key *, size_t);
 
 /* Parses a --sites list: "all", or comma-separated hospital ids and
  * "consortium:N" entries. */

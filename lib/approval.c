@@ -17,6 +17,7 @@
 #include "base64.h"
 #include "log.h"
 #include "network.h"
+#include "pki.h"
 #include "util.h"
 
 #define APPROVAL_FORMAT 1
@@ -417,4 +418,45 @@ approval_check(const struct approval *a, const struct approval_ctx *c,
 	if (a->max_runs == 0)
 		return errf(err, errlen, "approval allows no runs");
 	return 0;
+}
+
+int
+approval_keys_load(const char *ca, const char *crl, const char (*paths)[PATH_MAX],
+    size_t npaths, struct drb_key **keys, size_t *nkeys, char *err,
+    size_t errlen)
+{
+	X509_STORE *store;
+	struct drb_key *k;
+
+	*keys = NULL;
+	*nkeys = 0;
+	if ((store = pki_store_new(ca, crl, err, errlen)) == NULL)
+		return -1;
+	if ((k = calloc(npaths ? npaths : 1, sizeof(*k))) == NULL) {
+		X509_STORE_free(store);
+		return errf(err, errlen, "out of memory");
+	}
+	for (size_t i = 0; i < npaths; i++) {
+		k[i].pub = pki_drb_pubkey(store, paths[i], k[i].name,
+		    sizeof(k[i].name), err, errlen);
+		if (k[i].pub == NULL) {
+			approval_keys_free(k, i);
+			X509_STORE_free(store);
+			return -1;
+		}
+	}
+	X509_STORE_free(store);
+	*keys = k;
+	*nkeys = npaths;
+	return 0;
+}
+
+void
+approval_keys_free(struct drb_key *k, size_t n)
+{
+	if (k == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		EVP_PKEY_free(k[i].pub);
+	free(k);
 }

@@ -163,6 +163,12 @@ cmd_pki(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (strcmp(verb, "revoke") == 0) {
+		if (!pki_name_valid(ROLE_NODE, name) &&
+		    !pki_name_valid(ROLE_RESEARCHER, name)) {
+			fprintf(stderr, "tally pki revoke: invalid name '%s'\n",
+			    name);
+			return EXIT_USAGE;
+		}
 		if (pki_revoke(dir, name, crl_days, err, sizeof(err)) == -1)
 			goto fail;
 		printf("revoked %s\n", name);

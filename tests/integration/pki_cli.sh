@@ -113,6 +113,7 @@ openssl verify -CAfile "$D/ca.crt" -CRLfile "$D/crl.pem" -crl_check "$D/kims-eye
 [ ! -e "$D/.crl.pem.tmp" ] || fail "temp CRL left behind"
 expect_exit 1 "$T" pki revoke --dir "$D" --name snuh 2>"$E"; expect_grep "revoked already" "$E"
 expect_exit 1 "$T" pki revoke --dir "$D" --name nobody 2>"$E"; expect_grep "no certificate issued to 'nobody'" "$E"
+expect_exit 2 "$T" pki revoke --dir "$D" --name '../ca' 2>"$E"; expect_grep "invalid name" "$E"
 expect_exit 2 "$T" pki revoke --dir "$D" 2>"$E"; expect_grep "\-\-name is required" "$E"
 expect_exit 2 "$T" pki revoke --dir "$D" --name snuh --role node 2>/dev/null
 

@@ -710,7 +710,8 @@ cat2(const char *a, const char *b, const char *out)
 	return strdup(out);
 }
 
-/* During a CA rotation a bundle of two CAs and two CRLs trusts both. */
+/* During a CA rotation a bundle of two CAs and two CRLs trusts both;
+ * the new CA may even keep the old one's name. */
 static void
 rotation_bundle(void **state)
 {
@@ -723,8 +724,8 @@ rotation_bundle(void **state)
 
 	if (asprintf(&next.dir, "%s-next", f->dir) == -1)
 		fail_msg("asprintf");
-	assert_int_equal(pki_ca_init(next.dir, "Test Consortium 2", 30,
-			     next.err, sizeof(next.err)),
+	assert_int_equal(pki_ca_init(next.dir, "Test Consortium", 30, next.err,
+			     sizeof(next.err)),
 	    0);
 	issue(f, ROLE_NODE, "snuh");
 	issue(&next, ROLE_NODE, "amc");
@@ -751,6 +752,27 @@ rotation_bundle(void **state)
 	X509_STORE_free(s);
 	/* Both CAs but only one CRL: refused, fail closed. */
 	assert_null(pki_store_new(cab, crl1, f->err, sizeof(f->err)));
+	/* Same CA subject on both: each CRL still applies to its own CA. */
+	assert_int_equal(
+	    pki_revoke(next.dir, "amc", 7, next.err, sizeof(next.err)), 0);
+	p = path(f, "bundle2.crl");
+	free(crlb);
+	crlb = cat2(crl2, crl1, p);
+	free(p);
+	s = pki_store_new(cab, crlb, f->err, sizeof(f->err));
+	assert_non_null(s);
+	x = load_cert(&next, "amc");
+	assert_int_equal(pki_cert_verify(s, x, ROLE_NODE, 0, name, sizeof(name),
+			     f->err, sizeof(f->err)),
+	    -1);
+	assert_non_null(strstr(f->err, "revoked"));
+	X509_free(x);
+	x = load_cert(f, "snuh");
+	assert_int_equal(pki_cert_verify(s, x, ROLE_NODE, 0, name, sizeof(name),
+			     f->err, sizeof(f->err)),
+	    0);
+	X509_free(x);
+	X509_STORE_free(s);
 	free(ca1);
 	free(crl1);
 	free(ca2);

@@ -31,8 +31,9 @@ enum role {
 
 /* Longest certificate name (CN) including the NUL. */
 #define PKI_NAME_MAX 64
-/* Longest consortium name (O of every certificate) including the NUL. */
-#define PKI_CONSORTIUM_MAX 64
+/* Longest consortium name (O of every certificate) including the NUL;
+ * the CA's CN, "<consortium> CA", must stay within X.520's 64. */
+#define PKI_CONSORTIUM_MAX 61
 
 /* Default validity, days. */
 #define PKI_CA_DAYS   3650
@@ -61,6 +62,8 @@ int role_parse(const char *s, enum role *out);
  * ending with a letter or digit, no "..". "ca" is reserved.
  */
 int pki_name_valid(enum role, const char *name);
+/* The rule above in words, for error messages. */
+const char *pki_name_rule(enum role);
 
 /*
  * The last error on OpenSSL's error queue as text into buf, clearing the

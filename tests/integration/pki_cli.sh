@@ -19,6 +19,9 @@ expect_exit 2 "$T" pki init --dir "$D" --role node 2>"$E"; expect_grep "not vali
 expect_exit 2 "$T" pki init --dir "$D" stray 2>"$E"; expect_grep "unexpected argument 'stray'" "$E"
 expect_exit 1 "$T" pki init --dir "$D" --consortium 'a,b=c' 2>"$E"; expect_grep "consortium name" "$E"
 [ ! -e "$D/ca.key" ] || fail "a refused init left a key"
+long=$(printf 'C%.0s' $(seq 60))
+expect_exit 1 "$T" pki init --dir "$TALLY_TMP/long" --consortium "${long}x" 2>/dev/null
+"$T" pki init --dir "$TALLY_TMP/long" --consortium "$long" >/dev/null || fail "60-character consortium refused"
 expect_exit 1 "$T" pki issue --dir "$D" --role node --name snuh 2>"$E"; expect_grep "no CA here" "$E"
 
 # init, with a permissive umask: modes must not depend on it.
@@ -90,6 +93,8 @@ expect_exit 2 "$T" pki issue --dir "$D" --role operator --name ca 2>/dev/null
 expect_exit 2 "$T" pki issue --dir "$D" --name x 2>"$E"; expect_grep "\-\-role is required" "$E"
 expect_exit 2 "$T" pki issue --dir "$D" --role node 2>"$E"; expect_grep "\-\-name is required" "$E"
 expect_exit 1 "$T" pki issue --dir "$D" --role node --name snuh 2>"$E"; expect_grep "revoke it first" "$E"
+expect_exit 1 "$T" pki issue --dir "$D" --role node --name amc --days 101 2>"$E"; expect_grep "outlive the CA" "$E"
+[ ! -e "$D/amc.key" ] || fail "a refused issue left a key"
 expect_exit 1 "$T" pki issue --dir "$TALLY_TMP/nowhere" --role node --name snuh 2>"$E"; expect_grep "no CA here" "$E"
 # A CA key that others can read is refused, not used.
 chmod 644 "$D/ca.key"

@@ -28,10 +28,10 @@ usage(FILE *fp)
 	    "          valid N days (default %d), with an empty CRL;\n"
 	    "          never overwrites a CA\n"
 	    "  issue   make a key pair and a certificate for NAME, valid N\n"
-	    "          days (default %d); ROLE is broker, node, researcher,\n"
-	    "          operator or drb (an Ed25519 key that signs approvals);\n"
-	    "          refused while NAME has a certificate neither revoked\n"
-	    "          nor expired\n"
+	    "          days (default %d, cut at the CA's expiry); ROLE is\n"
+	    "          broker, node, researcher, operator or drb (an Ed25519\n"
+	    "          key that signs approvals); refused while NAME has a\n"
+	    "          certificate neither revoked nor expired\n"
 	    "  revoke  put NAME's certificate on the CRL\n"
 	    "  crl     re-sign the CRL with fresh dates, before it expires\n"
 	    "\n"
@@ -185,7 +185,7 @@ cmd_pki(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	req.name = name;
-	req.days = days ? days : PKI_CERT_DAYS;
+	req.days = days; /* 0: the default, capped at the CA's expiry */
 	if (pki_issue(dir, &req, serial, sizeof(serial), err, sizeof(err)) ==
 	    -1)
 		goto fail;

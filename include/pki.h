@@ -142,7 +142,8 @@ int pki_ca_init(const char *dir, const char *consortium, int days, char *err,
 struct pki_issue_req {
 	enum role role;
 	const char *name;
-	int days;	   /* validity from now; ignored if not_after != 0 */
+	int days;	   /* validity; 0: PKI_CERT_DAYS or until the CA
+			      expires, whichever is sooner */
 	time_t not_before; /* 0: now minus 5 minutes of clock skew */
 	time_t not_after;  /* 0: not_before + days */
 };

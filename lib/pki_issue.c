@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
@@ -83,6 +84,7 @@ leaf_make(const struct pki_ca *ca, const struct pki_issue_req *req,
     EVP_PKEY *key, char *err, size_t errlen)
 {
 	time_t now = time(NULL), nb, na;
+	struct tm tm;
 	char san[3 * PKI_NAME_MAX + 64];
 	X509_NAME *subj;
 	X509V3_CTX v3;
@@ -92,12 +94,17 @@ leaf_make(const struct pki_ca *ca, const struct pki_issue_req *req,
 	na = req->not_after != 0
 	    ? req->not_after
 	    : (req->not_before != 0 ? req->not_before : now) +
-		(time_t)req->days * 86400;
+		(time_t)(req->days ? req->days : PKI_CERT_DAYS) * 86400;
+	/* The default validity ends with the CA's at the latest. */
+	if (req->not_after == 0 && req->days == 0 &&
+	    ASN1_TIME_to_tm(X509_get0_notAfter(ca->cert), &tm) == 1 &&
+	    timegm(&tm) < na)
+		na = timegm(&tm);
 	if (na <= nb) {
 		errf(err, errlen, "notAfter is not after notBefore");
 		return NULL;
 	}
-	if (X509_cmp_time(X509_get0_notAfter(ca->cert), &na) < 0) {
+	if (ASN1_TIME_cmp_time_t(X509_get0_notAfter(ca->cert), na) < 0) {
 		errf(err, errlen,
 		    "the certificate would outlive the CA; "
 		    "issue it for fewer days or rotate the CA (docs/pki.md)");
@@ -155,7 +162,7 @@ pki_issue(const char *dir, const struct pki_issue_req *req, char *serial,
 		return errf(err, errlen, "invalid %s name '%s': %s",
 		    role_name(req->role), req->name ? req->name : "",
 		    pki_name_rule(req->role));
-	if (req->not_after == 0 && (req->days < 1 || req->days > PKI_DAYS_MAX))
+	if (req->not_after == 0 && (req->days < 0 || req->days > PKI_DAYS_MAX))
 		return errf(err, errlen, "days must be 1-%d", PKI_DAYS_MAX);
 	/* The name is valid, hence shorter than PKI_NAME_MAX. */
 	snprintf(crtname, sizeof(crtname), "%s.crt", req->name);

@@ -284,9 +284,32 @@ issue_refusals(void **state)
 	assert_int_equal(
 	    pki_issue(f->dir, &req, NULL, 0, f->err, sizeof(f->err)), -1);
 	req.name = "snuh";
-	req.days = 0;
+	req.days = -1;
 	assert_int_equal(
 	    pki_issue(f->dir, &req, NULL, 0, f->err, sizeof(f->err)), -1);
+	req.days = PKI_DAYS_MAX + 1;
+	assert_int_equal(
+	    pki_issue(f->dir, &req, NULL, 0, f->err, sizeof(f->err)), -1);
+	/* The CA (setup) lives 30 days: 31 explicit days are refused... */
+	req.days = 31;
+	assert_int_equal(
+	    pki_issue(f->dir, &req, NULL, 0, f->err, sizeof(f->err)), -1);
+	assert_non_null(strstr(f->err, "outlive the CA"));
+	/* ...while the default (365) is cut at the CA's expiry. */
+	req.name = "cut";
+	req.days = 0;
+	assert_int_equal(
+	    pki_issue(f->dir, &req, NULL, 0, f->err, sizeof(f->err)), 0);
+	X509 *cut = load_cert(f, "cut"), *ca;
+	char *cap = path(f, PKI_CA_CRT);
+	ca = pki_cert_load(cap, f->err, sizeof(f->err));
+	assert_int_equal(
+	    ASN1_TIME_compare(X509_get0_notAfter(cut), X509_get0_notAfter(ca)),
+	    0);
+	X509_free(cut);
+	X509_free(ca);
+	free(cap);
+	req.name = "snuh";
 	req.days = 10;
 	assert_int_equal(pki_issue("/nonexistent/pki", &req, NULL, 0, f->err,
 			     sizeof(f->err)),

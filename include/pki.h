@@ -66,8 +66,8 @@ int pki_name_valid(enum role, const char *name);
 const char *pki_name_rule(enum role);
 
 /*
- * The last error on OpenSSL's error queue as text into buf, clearing the
- * queue; returns buf (for use inside errf()).
+ * The first (root-cause) error on OpenSSL's error queue as text into buf,
+ * clearing the queue; returns buf (for use inside errf()).
  */
 const char *pki_ossl_err(char *buf, size_t len);
 

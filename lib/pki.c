@@ -93,14 +93,14 @@ pki_name_rule(enum role r)
 const char *
 pki_ossl_err(char *buf, size_t len)
 {
-	unsigned long e, last = 0;
+	/* The first error queued is the cause; the rest is its callers. */
+	unsigned long e = ERR_get_error();
 
-	while ((e = ERR_get_error()) != 0)
-		last = e;
-	if (last == 0)
+	if (e == 0)
 		strlcpy(buf, "no OpenSSL error", len);
 	else
-		ERR_error_string_n(last, buf, len);
+		ERR_error_string_n(e, buf, len);
+	ERR_clear_error();
 	return buf;
 }
 

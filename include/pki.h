@@ -1,8 +1,9 @@
 /*
  * pki.h — the consortium PKI: roles, the checks every program applies to
- * keys and peer certificates (lib/pki.c), and the offline CA operations of
- * `tally pki` (lib/pki_ca.c). docs/pki.md describes the folder layout and
- * the certificate profile of each role.
+ * keys and peer certificates (lib/pki.c), the CA+CRL trust store and
+ * SSL_CTX set-up (lib/pki_store.c), and the offline CA operations of
+ * `tally pki` (lib/pki_ca.c, pki_issue.c, pki_file.c). docs/pki.md
+ * describes the folder layout and the certificate profile of each role.
  *
  * Identity rule: a peer is who its verified certificate says, OU = role,
  * CN = name, and nothing else (no name from a message is ever trusted).
@@ -145,14 +146,15 @@ struct pki_issue_req {
 	int days;	   /* validity; 0: PKI_CERT_DAYS or until the CA
 			      expires, whichever is sooner */
 	time_t not_before; /* 0: now minus 5 minutes of clock skew */
-	time_t not_after;  /* 0: not_before + days */
+	time_t not_after;  /* 0: from days; never after the CA's */
 };
 
 /*
  * Issues a key pair and certificate for req->name into dir: <name>.key
  * (0600, created exclusively), <name>.crt and issued/<SERIAL>.crt. A name
  * that already holds a certificate is refused unless that certificate was
- * revoked or has expired. The serial (hex) goes to serial if not NULL.
+ * revoked or has expired, and so is a validity beyond the CA's. The
+ * serial (hex) goes to serial if not NULL.
  */
 int pki_issue(const char *dir, const struct pki_issue_req *req, char *serial,
     size_t seriallen, char *err, size_t errlen);

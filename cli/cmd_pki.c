@@ -16,33 +16,26 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: tally pki init   --dir DIR [--consortium NAME] [--days N]\n"
-	    "       tally pki issue  --dir DIR --role ROLE --name NAME "
-	    "[--days N]\n"
+	    "       tally pki issue  --dir DIR --role ROLE --name NAME\n"
+	    "                        [--days N]\n"
 	    "       tally pki revoke --dir DIR --name NAME [--crl-days N]\n"
 	    "       tally pki crl    --dir DIR [--crl-days N]\n"
 	    "\n"
-	    "The consortium CA (ECDSA P-256) lives in DIR: ca.crt, ca.key, "
-	    "crl.pem,\n"
-	    "issued/SERIAL.crt, and NAME.crt + NAME.key for each issued "
-	    "name.\n"
+	    "The offline consortium CA (ECDSA P-256) in DIR: ca.crt, ca.key,\n"
+	    "crl.pem, issued/SERIAL.crt, NAME.crt and NAME.key (docs/pki.md).\n"
 	    "\n"
-	    "  init    create a CA for consortium NAME (default \"tally\"), "
-	    "valid N days\n"
-	    "          (default %d), with an empty CRL; never overwrites a "
-	    "CA\n"
-	    "  issue   make a key pair and certificate for NAME with ROLE, "
-	    "valid N days\n"
-	    "          (default %d); ROLE is broker, node, researcher, "
-	    "operator or drb\n"
-	    "          (drb: an Ed25519 key that signs approvals); a name "
-	    "with a\n"
-	    "          certificate neither revoked nor expired is refused\n"
+	    "  init    create a CA for consortium NAME (default \"tally\"),\n"
+	    "          valid N days (default %d), with an empty CRL;\n"
+	    "          never overwrites a CA\n"
+	    "  issue   make a key pair and a certificate for NAME, valid N\n"
+	    "          days (default %d, cut at the CA's expiry); ROLE is\n"
+	    "          broker, node, researcher, operator or drb (an Ed25519\n"
+	    "          key that signs approvals); refused while NAME has a\n"
+	    "          certificate neither revoked nor expired\n"
 	    "  revoke  put NAME's certificate on the CRL\n"
-	    "  crl     re-sign the CRL with fresh dates (before it "
-	    "expires)\n"
+	    "  crl     re-sign the CRL with fresh dates, before it expires\n"
 	    "\n"
-	    "  --crl-days N  the CRL's nextUpdate, N days ahead (default "
-	    "%d)\n",
+	    "  --crl-days N  the CRL's nextUpdate, N days ahead (default %d)\n",
 	    PKI_CA_DAYS, PKI_CERT_DAYS, PKI_CRL_DAYS);
 }
 
@@ -163,6 +156,12 @@ cmd_pki(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (strcmp(verb, "revoke") == 0) {
+		if (!pki_name_valid(ROLE_NODE, name) &&
+		    !pki_name_valid(ROLE_RESEARCHER, name)) {
+			fprintf(stderr, "tally pki revoke: invalid name '%s'\n",
+			    name);
+			return EXIT_USAGE;
+		}
 		if (pki_revoke(dir, name, crl_days, err, sizeof(err)) == -1)
 			goto fail;
 		printf("revoked %s\n", name);
@@ -175,22 +174,18 @@ cmd_pki(int argc, char **argv)
 	}
 	if (role_parse(role, &req.role) == -1) {
 		fprintf(stderr,
-		    "tally pki issue: unknown role '%s' (broker, "
-		    "node, researcher, operator or drb)\n",
+		    "tally pki issue: unknown role '%s' (broker, node, "
+		    "researcher, operator or drb)\n",
 		    role);
 		return EXIT_USAGE;
 	}
 	if (!pki_name_valid(req.role, name)) {
 		fprintf(stderr, "tally pki issue: invalid %s name '%s' (%s)\n",
-		    role, name,
-		    req.role == ROLE_NODE
-			? "a hospital id: 1-31 characters of a-z 0-9 -"
-			: "1-63 characters of a-z 0-9 . -, starting and "
-			  "ending with a letter or digit; not 'ca'");
+		    role, name, pki_name_rule(req.role));
 		return EXIT_USAGE;
 	}
 	req.name = name;
-	req.days = days ? days : PKI_CERT_DAYS;
+	req.days = days; /* 0: the default, capped at the CA's expiry */
 	if (pki_issue(dir, &req, serial, sizeof(serial), err, sizeof(err)) ==
 	    -1)
 		goto fail;

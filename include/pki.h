@@ -1,8 +1,9 @@
 /*
  * pki.h — the consortium PKI: roles, the checks every program applies to
- * keys and peer certificates (lib/pki.c), and the offline CA operations of
- * `tally pki` (lib/pki_ca.c). docs/pki.md describes the folder layout and
- * the certificate profile of each role.
+ * keys and peer certificates (lib/pki.c), the CA+CRL trust store and
+ * SSL_CTX set-up (lib/pki_store.c), and the offline CA operations of
+ * `tally pki` (lib/pki_ca.c, pki_issue.c, pki_file.c). docs/pki.md
+ * describes the folder layout and the certificate profile of each role.
  *
  * Identity rule: a peer is who its verified certificate says, OU = role,
  * CN = name, and nothing else (no name from a message is ever trusted).
@@ -31,8 +32,9 @@ enum role {
 
 /* Longest certificate name (CN) including the NUL. */
 #define PKI_NAME_MAX 64
-/* Longest consortium name (O of every certificate) including the NUL. */
-#define PKI_CONSORTIUM_MAX 64
+/* Longest consortium name (O of every certificate) including the NUL;
+ * the CA's CN, "<consortium> CA", must stay within X.520's 64. */
+#define PKI_CONSORTIUM_MAX 61
 
 /* Default validity, days. */
 #define PKI_CA_DAYS   3650
@@ -61,10 +63,12 @@ int role_parse(const char *s, enum role *out);
  * ending with a letter or digit, no "..". "ca" is reserved.
  */
 int pki_name_valid(enum role, const char *name);
+/* The rule above in words, for error messages. */
+const char *pki_name_rule(enum role);
 
 /*
- * The last error on OpenSSL's error queue as text into buf, clearing the
- * queue; returns buf (for use inside errf()).
+ * The first (root-cause) error on OpenSSL's error queue as text into buf,
+ * clearing the queue; returns buf (for use inside errf()).
  */
 const char *pki_ossl_err(char *buf, size_t len);
 
@@ -139,16 +143,18 @@ int pki_ca_init(const char *dir, const char *consortium, int days, char *err,
 struct pki_issue_req {
 	enum role role;
 	const char *name;
-	int days;	   /* validity from now; ignored if not_after != 0 */
+	int days;	   /* validity; 0: PKI_CERT_DAYS or until the CA
+			      expires, whichever is sooner */
 	time_t not_before; /* 0: now minus 5 minutes of clock skew */
-	time_t not_after;  /* 0: not_before + days */
+	time_t not_after;  /* 0: from days; never after the CA's */
 };
 
 /*
  * Issues a key pair and certificate for req->name into dir: <name>.key
  * (0600, created exclusively), <name>.crt and issued/<SERIAL>.crt. A name
  * that already holds a certificate is refused unless that certificate was
- * revoked or has expired. The serial (hex) goes to serial if not NULL.
+ * revoked or has expired, and so is a validity beyond the CA's. The
+ * serial (hex) goes to serial if not NULL.
  */
 int pki_issue(const char *dir, const struct pki_issue_req *req, char *serial,
     size_t seriallen, char *err, size_t errlen);

@@ -82,16 +82,25 @@ pki_name_valid(enum role r, const char *name)
 }
 
 const char *
+pki_name_rule(enum role r)
+{
+	if (r == ROLE_NODE)
+		return "a hospital id: 1-31 characters of a-z 0-9 -";
+	return "1-63 characters of a-z 0-9 . -, starting and ending with a "
+	       "letter or digit; not 'ca'";
+}
+
+const char *
 pki_ossl_err(char *buf, size_t len)
 {
-	unsigned long e, last = 0;
+	/* The first error queued is the cause; the rest is its callers. */
+	unsigned long e = ERR_get_error();
 
-	while ((e = ERR_get_error()) != 0)
-		last = e;
-	if (last == 0)
+	if (e == 0)
 		strlcpy(buf, "no OpenSSL error", len);
 	else
-		ERR_error_string_n(last, buf, len);
+		ERR_error_string_n(e, buf, len);
+	ERR_clear_error();
 	return buf;
 }
 
@@ -119,8 +128,8 @@ key_open(const char *path, char *err, size_t errlen)
 	}
 	if ((st.st_mode & 077) != 0) {
 		errf(err, errlen,
-		    "%s: private key is accessible by group or others "
-		    "(mode %04o); chmod 600 it",
+		    "%s: private key is accessible by group or others (mode "
+		    "%04o); chmod 600 it",
 		    path, (unsigned)(st.st_mode & 07777));
 		goto bad;
 	}
@@ -226,9 +235,7 @@ name_entry(const X509_NAME *subject, int nid, const char *what, char *out,
 	if ((size_t)len >= outlen || memchr(utf8, '\0', (size_t)len)) {
 		OPENSSL_free(utf8);
 		return errf(err, errlen,
-		    "certificate %s is too long or "
-		    "holds a NUL",
-		    what);
+		    "certificate %s is too long or holds a NUL", what);
 	}
 	memcpy(out, utf8, (size_t)len);
 	out[len] = '\0';
@@ -260,9 +267,7 @@ eku_check(X509 *cert, enum role r, char *err, size_t errlen)
 	eku = X509_get_ext_d2i(cert, NID_ext_key_usage, &crit, NULL);
 	if (eku == NULL) {
 		ERR_clear_error();
-		return errf(err, errlen,
-		    "certificate has %s "
-		    "extendedKeyUsage",
+		return errf(err, errlen, "certificate has %s extendedKeyUsage",
 		    crit == -2 ? "more than one" : "no");
 	}
 	n = sk_ASN1_OBJECT_num(eku);
@@ -272,8 +277,7 @@ eku_check(X509 *cert, enum role r, char *err, size_t errlen)
 	    strcmp(oid, role_eku(r)) != 0) {
 		EXTENDED_KEY_USAGE_free(eku);
 		return errf(err, errlen,
-		    "certificate extendedKeyUsage does "
-		    "not fit role %s",
+		    "certificate extendedKeyUsage does not fit role %s",
 		    role_name(r));
 	}
 	EXTENDED_KEY_USAGE_free(eku);
@@ -302,9 +306,8 @@ pki_peer_identity(X509 *cert, enum role *role, char *name, size_t namelen,
 		return errf(err, errlen, "certificate OU '%s' is no role", ou);
 	if (!pki_name_valid(r, cn))
 		return errf(err, errlen,
-		    "certificate CN '%s' is not a valid "
-		    "%s name",
-		    cn, role_name(r));
+		    "certificate CN '%s' is not a valid %s name", cn,
+		    role_name(r));
 	if (eku_check(cert, r, err, errlen) == -1)
 		return -1;
 	if (strlcpy(name, cn, namelen) >= namelen)

@@ -52,9 +52,8 @@ pki_ca_open(struct pki_ca *ca, const char *dir, char *err, size_t errlen)
 		return -1;
 	if (!pki_exists(path))
 		return errf(err, errlen,
-		    "%s: no CA here (run 'tally pki "
-		    "init --dir %s' first)",
-		    dir, dir);
+		    "%s: no CA here (run 'tally pki init --dir %s' first)", dir,
+		    dir);
 	if ((ca->lockfd = pki_lock_dir(dir, err, errlen)) == -1 ||
 	    (ca->cert = pki_cert_load(path, err, errlen)) == NULL ||
 	    pki_path(path, sizeof(path), dir, PKI_CA_KEY, NULL, err, errlen) ==
@@ -121,7 +120,7 @@ serial_new(X509 *x, char *err, size_t errlen)
 	return 0;
 }
 
-/* The serial of x in hex into out. */
+/* A serial number in upper-case hex into out. */
 int
 pki_serial_hex(const ASN1_INTEGER *ai, char *out, size_t outlen)
 {
@@ -137,9 +136,9 @@ pki_serial_hex(const ASN1_INTEGER *ai, char *out, size_t outlen)
 }
 
 /*
- * A certificate for subject/key with a fresh serial and the given times,
- * signed by issuer (NULL: self-signed by signkey). Extensions are added
- * by the caller through *v3 before signing.
+ * An unsigned certificate for subject/key with a fresh serial and the
+ * given times, issued by issuer (NULL: self-issued). The caller adds the
+ * extensions and signs with pki_cert_sign().
  */
 X509 *
 pki_cert_start(X509 *issuer, X509_NAME *subject, EVP_PKEY *key, time_t nb,
@@ -341,8 +340,8 @@ pki_ca_init(
 	ca.lockfd = -1;
 	if (consortium == NULL || !consortium_valid(consortium))
 		return errf(err, errlen,
-		    "consortium name must be 1-%d "
-		    "characters of A-Z a-z 0-9 space . _ -",
+		    "consortium name must be 1-%d characters of A-Z a-z 0-9 "
+		    "space . _ -",
 		    PKI_CONSORTIUM_MAX - 1);
 	if (days < 1 || days > PKI_DAYS_MAX)
 		return errf(err, errlen, "days must be 1-%d", PKI_DAYS_MAX);
@@ -358,8 +357,8 @@ pki_ca_init(
 			goto out;
 		if (pki_exists(path)) {
 			errf(err, errlen,
-			    "%s: a CA exists here already; "
-			    "refusing to overwrite it",
+			    "%s: a CA exists here already; refusing to "
+			    "overwrite it",
 			    path);
 			goto out;
 		}

@@ -56,9 +56,7 @@ pki_lock_dir(const char *dir, char *err, size_t errlen)
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		close(fd);
 		return errf(err, errlen,
-		    "%s: another 'tally pki' is working "
-		    "in this folder",
-		    dir);
+		    "%s: another 'tally pki' is working in this folder", dir);
 	}
 	return fd;
 }

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
@@ -38,9 +39,8 @@ may_issue(const struct pki_ca *ca, const char *crt, const char *name, char *err,
 	ERR_clear_error();
 	if (!ok)
 		return errf(err, errlen,
-		    "'%s' already has a certificate that "
-		    "is neither revoked nor expired (serial %s); revoke it "
-		    "first",
+		    "'%s' already has a certificate that is neither revoked "
+		    "nor expired (serial %s); revoke it first",
 		    name, hex);
 	return 0;
 }
@@ -84,6 +84,7 @@ leaf_make(const struct pki_ca *ca, const struct pki_issue_req *req,
     EVP_PKEY *key, char *err, size_t errlen)
 {
 	time_t now = time(NULL), nb, na;
+	struct tm tm;
 	char san[3 * PKI_NAME_MAX + 64];
 	X509_NAME *subj;
 	X509V3_CTX v3;
@@ -93,9 +94,20 @@ leaf_make(const struct pki_ca *ca, const struct pki_issue_req *req,
 	na = req->not_after != 0
 	    ? req->not_after
 	    : (req->not_before != 0 ? req->not_before : now) +
-		(time_t)req->days * 86400;
+		(time_t)(req->days ? req->days : PKI_CERT_DAYS) * 86400;
+	/* The default validity ends with the CA's at the latest. */
+	if (req->not_after == 0 && req->days == 0 &&
+	    ASN1_TIME_to_tm(X509_get0_notAfter(ca->cert), &tm) == 1 &&
+	    timegm(&tm) < na)
+		na = timegm(&tm);
 	if (na <= nb) {
 		errf(err, errlen, "notAfter is not after notBefore");
+		return NULL;
+	}
+	if (ASN1_TIME_cmp_time_t(X509_get0_notAfter(ca->cert), na) < 0) {
+		errf(err, errlen,
+		    "the certificate would outlive the CA; "
+		    "issue it for fewer days or rotate the CA (docs/pki.md)");
 		return NULL;
 	}
 	if ((subj = leaf_name(ca, req->role, req->name)) == NULL) {
@@ -136,8 +148,9 @@ int
 pki_issue(const char *dir, const struct pki_issue_req *req, char *serial,
     size_t seriallen, char *err, size_t errlen)
 {
-	char crt[PATH_MAX], keyf[PATH_MAX], path[PATH_MAX];
-	char hex[PKI_SERIAL_HEX];
+	char crt[PATH_MAX], crtname[PKI_NAME_MAX + 8],
+	    keyname[PKI_NAME_MAX + 8];
+	char archive[PATH_MAX], hex[PKI_SERIAL_HEX];
 	EVP_PKEY *key = NULL;
 	X509 *x = NULL;
 	struct pki_ca ca;
@@ -148,20 +161,15 @@ pki_issue(const char *dir, const struct pki_issue_req *req, char *serial,
 	if (req->name == NULL || !pki_name_valid(req->role, req->name))
 		return errf(err, errlen, "invalid %s name '%s': %s",
 		    role_name(req->role), req->name ? req->name : "",
-		    req->role == ROLE_NODE
-			? "a hospital id is 1-31 characters of a-z 0-9 -"
-			: "1-63 characters of a-z 0-9 . -, starting and "
-			  "ending with a letter or digit");
-	if (req->not_after == 0 && (req->days < 1 || req->days > PKI_DAYS_MAX))
+		    pki_name_rule(req->role));
+	if (req->not_after == 0 && (req->days < 0 || req->days > PKI_DAYS_MAX))
 		return errf(err, errlen, "days must be 1-%d", PKI_DAYS_MAX);
+	/* The name is valid, hence shorter than PKI_NAME_MAX. */
+	snprintf(crtname, sizeof(crtname), "%s.crt", req->name);
+	snprintf(keyname, sizeof(keyname), "%s.key", req->name);
 	if (pki_ca_open(&ca, dir, err, errlen) == -1)
 		return -1;
-	if (snprintf(path, sizeof(path), "%s.crt", req->name) >=
-		(int)sizeof(path) ||
-	    pki_path(crt, sizeof(crt), dir, req->name, ".crt", err, errlen) ==
-		-1 ||
-	    pki_path(keyf, sizeof(keyf), dir, req->name, ".key", err, errlen) ==
-		-1 ||
+	if (pki_path(crt, sizeof(crt), dir, crtname, NULL, err, errlen) == -1 ||
 	    may_issue(&ca, crt, req->name, err, errlen) == -1)
 		goto out;
 	if (req->role == ROLE_DRB)
@@ -179,20 +187,16 @@ pki_issue(const char *dir, const struct pki_issue_req *req, char *serial,
 		goto out;
 	}
 	/* The archive copy, created exclusively, keeps serials unique. */
-	if (pki_path(path, sizeof(path), dir, PKI_ISSUED "/", hex, err,
+	if (pki_path(archive, sizeof(archive), dir, PKI_ISSUED "/", hex, err,
 		errlen) == -1 ||
-	    strlcat(path, ".crt", sizeof(path)) >= sizeof(path) ||
-	    pki_pem_create(path, 0644, PKI_PEM_CERT, x, err, errlen) == -1)
+	    strlcat(archive, ".crt", sizeof(archive)) >= sizeof(archive) ||
+	    pki_pem_create(archive, 0644, PKI_PEM_CERT, x, err, errlen) == -1)
 		goto out;
-	strlcpy(path, req->name, sizeof(path));
-	strlcat(path, ".key", sizeof(path));
-	if (pki_pem_replace(dir, path, 0600, PKI_PEM_KEY, key, err, errlen) ==
-	    -1)
-		goto out;
-	strlcpy(path, req->name, sizeof(path));
-	strlcat(path, ".crt", sizeof(path));
-	if (pki_pem_replace(dir, path, 0644, PKI_PEM_CERT, x, err, errlen) ==
-	    -1)
+	/* The key before the certificate: NAME.crt marks a complete issue. */
+	if (pki_pem_replace(
+		dir, keyname, 0600, PKI_PEM_KEY, key, err, errlen) == -1 ||
+	    pki_pem_replace(dir, crtname, 0644, PKI_PEM_CERT, x, err, errlen) ==
+		-1)
 		goto out;
 	if (serial != NULL)
 		strlcpy(serial, hex, seriallen);

@@ -50,9 +50,8 @@ store_add_cas(X509_STORE *store, const char *path, STACK_OF(X509) * cas,
 		if (X509_check_ca(x) != 1 || !X509_self_signed(x, 1)) {
 			ERR_clear_error();
 			errf(err, errlen,
-			    "%s: certificate %d is not a "
-			    "self-signed CA",
-			    path, i + 1);
+			    "%s: certificate %d is not a self-signed CA", path,
+			    i + 1);
 			goto out;
 		}
 		if (!X509_STORE_add_cert(store, x) || !X509_up_ref(x) ||
@@ -118,8 +117,8 @@ store_add_crls(X509_STORE *store, const char *path, STACK_OF(X509) * cas,
 		next = X509_CRL_get0_nextUpdate(crl);
 		if (next == NULL || X509_cmp_time(next, NULL) <= 0) {
 			errf(err, errlen,
-			    "%s: CRL %d has expired; re-sign it "
-			    "with 'tally pki crl'",
+			    "%s: CRL %d has expired; re-sign it with 'tally "
+			    "pki crl'",
 			    path, n);
 			goto out;
 		}
@@ -202,8 +201,7 @@ pki_cert_verify(X509_STORE *store, X509 *cert, enum role want, time_t at,
 		goto out;
 	if (got != want) {
 		errf(err, errlen,
-		    "certificate of %s '%s' where a %s was "
-		    "expected",
+		    "certificate of %s '%s' where a %s was expected",
 		    role_name(got), name, role_name(want));
 		goto out;
 	}

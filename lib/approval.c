@@ -421,9 +421,9 @@ approval_check(const struct approval *a, const struct approval_ctx *c,
 }
 
 int
-approval_keys_load(const char *ca, const char *crl, const char (*paths)[PATH_MAX],
-    size_t npaths, struct drb_key **keys, size_t *nkeys, char *err,
-    size_t errlen)
+approval_keys_load(const char *ca, const char *crl,
+    const char (*paths)[PATH_MAX], size_t npaths, struct drb_key **keys,
+    size_t *nkeys, char *err, size_t errlen)
 {
 	X509_STORE *store;
 	struct drb_key *k;
@@ -437,8 +437,8 @@ approval_keys_load(const char *ca, const char *crl, const char (*paths)[PATH_MAX
 		return errf(err, errlen, "out of memory");
 	}
 	for (size_t i = 0; i < npaths; i++) {
-		k[i].pub = pki_drb_pubkey(store, paths[i], k[i].name,
-		    sizeof(k[i].name), err, errlen);
+		k[i].pub = pki_drb_pubkey(
+		    store, paths[i], k[i].name, sizeof(k[i].name), err, errlen);
 		if (k[i].pub == NULL) {
 			approval_keys_free(k, i);
 			X509_STORE_free(store);

@@ -24,7 +24,7 @@
 struct jc {
 	Tally__Query *q; /* being built; every part malloc'd */
 	size_t ncodes;	 /* codes seen so far, repeats included */
-	char path[1024]; /* field path of the value being compiled */
+	char path[2560]; /* field path: 256 levels of "all[255]." fit */
 	size_t plen;
 	char *err;
 	size_t errlen;
@@ -83,7 +83,10 @@ jc_err(struct jc *jc, const char *fmt, ...)
 	va_end(ap);
 	if (jc->plen == 0)
 		return errf(jc->err, jc->errlen, "%s", msg);
-	return errf(jc->err, jc->errlen, "%s: %s", jc->path, msg);
+	if (jc->plen <= 160) /* else keep the end, where the error is */
+		return errf(jc->err, jc->errlen, "%s: %s", jc->path, msg);
+	return errf(
+	    jc->err, jc->errlen, "...%s: %s", jc->path + jc->plen - 150, msg);
 }
 
 static int

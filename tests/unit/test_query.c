@@ -488,6 +488,7 @@ static void
 limits(void **state)
 {
 	Tally__Query *q;
+	const char *msg;
 	char *t, *huge;
 
 	(void)state;
@@ -511,6 +512,22 @@ limits(void **state)
 	    "criteria.all[170].drug.codes[0]: "
 	    "more than 1024 codes in the query");
 	free(t);
+	/* 300 nested nots: the path of the error keeps its end. */
+	huge = malloc(QUERY_MAX_BYTES + 2);
+	t = huge;
+	t += sprintf(t, "{%s, 'criteria': ", IDX);
+	for (int i = 0; i < 300; i++)
+		t += sprintf(t, "{'not': ");
+	t += sprintf(t, "{'death': {}}");
+	for (int i = 0; i < 301; i++)
+		*t++ = '}';
+	*t = '\0';
+	msg = refusal(huge);
+	assert_memory_equal(msg, "...", 3);
+	assert_true(strlen(msg) < 200);
+	assert_string_equal(
+	    msg + strlen(msg) - 31, "not.not: more than 256 criteria");
+	free(huge);
 	huge = malloc(QUERY_MAX_BYTES + 2);
 	memset(huge, ' ', QUERY_MAX_BYTES + 1);
 	huge[QUERY_MAX_BYTES + 1] = '\0';

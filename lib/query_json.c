@@ -320,8 +320,8 @@ static int
 parse_lab_value(struct jc *jc, json_t *v, Tally__Criterion *c)
 {
 	static const char *const keys[] = { "min", "max" };
+	size_t old = jc_key(jc, "value");
 
-	jc_key(jc, "value");
 	if (!json_is_object(v))
 		return jc_err(
 		    jc, "expected {\"min\": number, \"max\": number}");
@@ -332,6 +332,7 @@ parse_lab_value(struct jc *jc, json_t *v, Tally__Criterion *c)
 	if (c->has_value_min && c->has_value_max && c->value_min > c->value_max)
 		return jc_err(
 		    jc, "min %g is above max %g", c->value_min, c->value_max);
+	jc_pop(jc, old);
 	return 0;
 }
 

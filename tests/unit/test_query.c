@@ -426,6 +426,9 @@ static const struct bad {
 	{ CRIT("{'lab': {'codes': ['LOINC:1-8'], 'unit': "
 	       "'0123456789012345678901234567890123'}}"),
 	    "criteria.lab.unit: 34 bytes, at most 32" },
+	{ CRIT("{'lab': {'codes': ['LOINC:1-8'], 'value': {'min': 1}, 'unit': "
+	       "5}}"),
+	    "criteria.lab.unit: expected a string" },
 	{ CRIT("{'visit': {'codes': ['EDI:A']}}"),
 	    "criteria.visit.codes: unknown key; expected types" },
 	{ CRIT("{'visit': {'types': ['icu']}}"),

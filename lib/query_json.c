@@ -572,10 +572,10 @@ find_kind(struct jc *jc, json_t *obj, int index, const char **kkey)
 			continue;
 		old = jc_key(jc, show(key, buf));
 		if ((kind = kind_of(key)) == 0)
-			return jc_err(jc, "unknown key; expected %s, %s", kinds,
-			    index ? "occurrence"
-				  : "within_days, at_least, "
-				    "at_most");
+			return jc_err(jc, "unknown key; expected %s (%s)%s",
+			    index ? "an event kind" : "a criterion", kinds,
+			    index ? " or occurrence"
+				  : ", within_days, at_least or at_most");
 		if (index && !is_event(kind))
 			return jc_err(jc,
 			    "cannot be an index event; expected "

@@ -415,9 +415,12 @@ static const struct bad {
 	    "criteria: no criterion; expected one of diagnosis, lab, drug, "
 	    "procedure, visit, age, sex, death, all, any, not" },
 	{ CRIT("{'drug': {'codes': ['ATC:A']}, 'within': [0, 1]}"),
-	    "criteria.within: unknown key; expected diagnosis, lab, drug, "
-	    "procedure, visit, age, sex, death, all, any, not, within_days, "
-	    "at_least, at_most" },
+	    "criteria.within: unknown key; expected a criterion (diagnosis, "
+	    "lab, drug, procedure, visit, age, sex, death, all, any, not), "
+	    "within_days, at_least or at_most" },
+	{ "{'index': {'drug': {'codes': ['ATC:A']}, 'ocurrence': 'all'}}",
+	    "index.ocurrence: unknown key; expected an event kind (diagnosis, "
+	    "lab, drug, procedure or visit) or occurrence" },
 	{ CRIT("{'lab': {'codes': ['LOINC:1-8'], 'value': {'min': 7, 'max': "
 	       "6}}}"),
 	    "criteria.lab.value: min 7 is above max 6" },

@@ -78,10 +78,13 @@ fx_init(struct fx *f)
 
 static char bigcode[] = "KCD8:A";
 
-/* Bends the fixture into bad case i; returns the message query_check must
- * give, or NULL past the last case. */
+/*
+ * Bends the fixture into bad case i; returns the message query_check must
+ * give, or NULL past the last case. In three parts: the tree, the fields
+ * of a node, the query around them.
+ */
 static const char *
-bend(struct fx *f, int i)
+bend_tree(struct fx *f, int i)
 {
 	Tally__Criterion *n = f->n;
 
@@ -142,6 +145,17 @@ bend(struct fx *f, int i)
 		n[3].n_children = 1;
 		n[3].children = f->kids[3];
 		return "criteria[3]: children is not allowed for kind drug";
+	default:
+		return NULL;
+	}
+}
+
+static const char *
+bend_node(struct fx *f, int i)
+{
+	Tally__Criterion *n = f->n;
+
+	switch (i) {
 	case 13:
 		n[1].n_codes = 1;
 		n[1].codes = f->codes;
@@ -224,6 +238,17 @@ bend(struct fx *f, int i)
 		f->codes[1] = "ATC";
 		return "criteria[3]: codes[0]: \"ATC\" needs a code system, "
 		       "e.g. \"KCD8:ATC\"";
+	default:
+		return NULL;
+	}
+}
+
+static const char *
+bend_query(struct fx *f, int i)
+{
+	Tally__Criterion *n = f->n;
+
+	switch (i) {
 	case 32:
 		f->strata[1] = TALLY__STRATUM__STRATUM_SEX;
 		f->q.n_strata = 2;
@@ -267,6 +292,14 @@ bend(struct fx *f, int i)
 	default:
 		return NULL;
 	}
+}
+
+static const char *
+bend(struct fx *f, int i)
+{
+	return i < 13 ? bend_tree(f, i)
+	    : i < 32  ? bend_node(f, i)
+		      : bend_query(f, i);
 }
 
 static void

@@ -537,10 +537,10 @@ parse_modifiers(struct jc *jc, json_t *obj, int kind, Tally__Criterion *c)
 	    member_int(jc, obj, "at_most", 0, QUERY_MAX_COUNT, &c->has_at_most,
 		&most) == -1)
 		return -1;
-	if (least != 1) { /* 1 is the default: leave it unset */
-		c->has_at_least = 1;
-		c->at_least = (uint32_t)least;
-	}
+	/* Always set on event kinds, the default 1 included: a reader of
+	 * at_least who forgets has_at_least must not see protobuf's 0. */
+	c->has_at_least = is_event(kind);
+	c->at_least = (uint32_t)least;
 	c->at_most = (uint32_t)most;
 	if (c->has_at_most && most < least) {
 		jc_key(jc, "at_most");

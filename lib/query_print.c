@@ -196,6 +196,116 @@ precision(const Tally__Query *q)
 	return 15;
 }
 
+/* ---------------------------------------------------------------- layout */
+
+/* A growing string; bad once anything failed. */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	int bad;
+};
+
+static void
+sb_add(struct sbuf *sb, const char *s)
+{
+	size_t n = strlen(s);
+	char *p;
+
+	if (sb->bad)
+		return;
+	if (sb->len + n + 1 > sb->cap) {
+		size_t cap = (sb->len + n + 1) * 2;
+		if ((p = realloc(sb->p, cap)) == NULL) {
+			sb->bad = 1;
+			return;
+		}
+		sb->p = p;
+		sb->cap = cap;
+	}
+	memcpy(sb->p + sb->len, s, n + 1);
+	sb->len += n;
+}
+
+static void
+sb_indent(struct sbuf *sb, int n)
+{
+	for (int i = 0; i < n; i++)
+		sb_add(sb, " ");
+}
+
+/* v on one line ("a": 1, "b": [2, 3]); takes v's reference. */
+static void
+sb_json(struct sbuf *sb, json_t *v, int prec)
+{
+	char *s = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(prec))
+		    : NULL;
+
+	if (s == NULL)
+		sb->bad = 1;
+	else
+		sb_add(sb, s);
+	free(s);
+	json_decref(v);
+}
+
+/* A combinator's children one per line, anything else on one line. */
+static void
+sb_crit(struct sbuf *sb, const Tally__Query *q, size_t i, int depth, int prec)
+{
+	const Tally__Criterion *c = q->criteria[i];
+
+	switch (c->kind) {
+	case TALLY__KIND__KIND_ALL:
+	case TALLY__KIND__KIND_ANY:
+		sb_add(sb,
+		    c->kind == TALLY__KIND__KIND_ALL ? "{\"all\": [\n"
+						     : "{\"any\": [\n");
+		for (size_t j = 0; j < c->n_children; j++) {
+			sb_indent(sb, 6 + 4 * depth);
+			sb_crit(sb, q, c->children[j], depth + 1, prec);
+			sb_add(sb, j + 1 < c->n_children ? ",\n" : "\n");
+		}
+		sb_indent(sb, 2 + 4 * depth);
+		sb_add(sb, "]}");
+		break;
+	case TALLY__KIND__KIND_NOT:
+		sb_add(sb, "{\"not\": ");
+		sb_crit(sb, q, c->children[0], depth, prec);
+		sb_add(sb, "}");
+		break;
+	default:
+		sb_json(sb, crit_json(q, i, &sb->bad), prec);
+	}
+}
+
+/* The layout of docs/examples: one line per key, per criterion. */
+static char *
+layout(const Tally__Query *q, json_t *root, int prec)
+{
+	struct sbuf sb = { NULL, 0, 0, 0 };
+	const char *key;
+	json_t *v;
+	size_t n = 0;
+
+	sb_add(&sb, "{\n");
+	json_object_foreach(root, key, v)
+	{
+		sb_add(&sb, n++ ? ",\n  \"" : "  \"");
+		sb_add(&sb, key);
+		sb_add(&sb, "\": ");
+		if (strcmp(key, "criteria") == 0)
+			sb_crit(&sb, q, 0, 0, prec);
+		else
+			sb_json(&sb, json_incref(v), prec);
+	}
+	sb_add(&sb, "\n}\n");
+	if (sb.bad) {
+		free(sb.p);
+		return NULL;
+	}
+	return sb.p;
+}
+
 char *
 query_to_json(const Tally__Query *q, int pretty)
 {
@@ -206,10 +316,11 @@ query_to_json(const Tally__Query *q, int pretty)
 	if (query_check(q, NULL, 0) == -1)
 		return NULL;
 	root = query_json(q, &bad);
-	if (!bad)
-		s = json_dumps(root,
-		    (pretty ? JSON_INDENT(2) : JSON_COMPACT) |
-			JSON_REAL_PRECISION(precision(q)));
+	if (!bad && pretty)
+		s = layout(q, root, precision(q));
+	else if (!bad)
+		s = json_dumps(
+		    root, JSON_COMPACT | JSON_REAL_PRECISION(precision(q)));
 	json_decref(root);
 	return s;
 }

@@ -198,7 +198,10 @@ compiled_shape(void **state)
 	assert_true(c[5]->has_value_min && !c[5]->has_value_max);
 	assert_true(c[5]->value_min == 6.5);
 	assert_string_equal(c[5]->unit, "%");
-	assert_false(c[5]->has_at_least); /* 1 is the default */
+	/* at_least is filled in on every event criterion, default 1 */
+	assert_true(c[2]->has_at_least && c[2]->at_least == 1);
+	assert_true(c[5]->has_at_least && c[5]->at_least == 1);
+	assert_false(c[1]->has_at_least);
 	assert_int_equal(q->n_strata, 2);
 	assert_int_equal(q->strata[1], TALLY__STRATUM__STRATUM_INDEX_YEAR);
 	assert_true(q->has_by_site && q->by_site);

@@ -362,6 +362,21 @@ check_good(void **state)
 	if (query_from_json(j, strlen(j), &v, err, sizeof(err)) == -1)
 		fail_msg("%s", err);
 	assert_int_equal(v->n_criteria, 4);
+	free(j);
+	/* The layout of docs/examples, for people. */
+	assert_non_null(j = query_to_json(u, 1));
+	assert_string_equal(j,
+	    "{\n"
+	    "  \"index\": {\"diagnosis\": {\"codes\": [\"KCD8:I48*\"]}, "
+	    "\"occurrence\": \"first\"},\n"
+	    "  \"period\": {\"from\": \"2015-01-01\"},\n"
+	    "  \"criteria\": {\"all\": [\n"
+	    "      {\"age\": {\"min\": 18}},\n"
+	    "      {\"not\": {\"drug\": {\"codes\": [\"ATC:B01AA*\"]}, "
+	    "\"within_days\": [0, 30]}}\n"
+	    "  ]},\n"
+	    "  \"strata\": [\"sex\"]\n"
+	    "}\n");
 	query_free(u);
 	query_free(v);
 	free(b1);

@@ -23,20 +23,25 @@
  * the field path, e.g. "criteria.all[2].within_days: expected [from, to]
  * with from <= to".
  */
-int query_from_json(
-    const char *text, size_t len, Tally__Query **out, char *err, size_t errlen);
+int query_from_json(const char *text, size_t len, Tally__Query **out,
+    char *err, size_t errlen);
 /* Validates a compiled query (bounds, child indices, kinds, fields). */
 int query_check(const Tally__Query *, char *err, size_t errlen);
 /* Canonical bytes of a compiled query (what an approval digest covers). */
 uint8_t *query_pack(const Tally__Query *, size_t *lenp);
 /* Bounded unpack of canonical bytes, followed by query_check(). */
-Tally__Query *query_unpack(
-    const uint8_t *buf, size_t len, char *err, size_t errlen);
+Tally__Query *query_unpack(const uint8_t *buf, size_t len, char *err,
+    size_t errlen);
 /* Frees a query from query_from_json() or query_unpack(). */
 void query_free(Tally__Query *);
 
 /* ---- additions (query helper): limits and names shared with the engine,
- * the CLI and the DRB tools. */
+ * the CLI and the DRB tools.
+ *
+ * query_from_json() compiles canonically (docs/query-language.md,
+ * "Compiled form and canonical bytes") and hands back what query_unpack()
+ * of those bytes gives, so query_pack() of it is the digest input and
+ * query_free() releases either. */
 
 #define QUERY_VERSION	   1	 /* Query.version; unset means 1 */
 #define QUERY_MAX_CODE_LEN 64	 /* bytes of "SYSTEM:CODE*", all of it */

@@ -137,13 +137,16 @@ query_code_check(const char *code, char *err, size_t errlen)
 		if (!code_char(code[i]))
 			break;
 	if (i < n) {
-		if (code[i] == '*')
+		unsigned char ch = (unsigned char)code[i];
+		if (ch == '*')
 			return errf(err, errlen,
 			    "\"%s\": '*' may only end a code", code);
 		return errf(err, errlen,
-		    "invalid character at byte %zu; codes use A-Z a-z 0-9 "
-		    ". : _ - and a trailing *",
-		    i + 1);
+		    ch > 0x20 && ch < 0x7f ? "invalid character '%c' at byte "
+					     "%zu%s"
+					   : "invalid byte 0x%02x at %zu%s",
+		    ch, i + 1,
+		    "; codes use A-Z a-z 0-9 . : _ - and a trailing *");
 	}
 	if (n == 0)
 		return errf(err, errlen,
@@ -459,9 +462,10 @@ check_node(const char *where, const Tally__Criterion *c, int is_index,
 		    "version?)",
 		    where, c->base.unknown_fields[0].tag);
 	kind = c->has_kind ? (int)c->kind : 0;
+	if (kind == 0)
+		return errf(err, errlen, "%s: missing kind", where);
 	if (query_kind_name(kind) == NULL)
-		return errf(err, errlen, "%s: %s kind %d", where,
-		    kind == 0 ? "missing" : "unknown", kind);
+		return errf(err, errlen, "%s: unknown kind %d", where, kind);
 	if (is_index &&
 	    (kind < TALLY__KIND__KIND_DIAGNOSIS ||
 		kind > TALLY__KIND__KIND_VISIT))
@@ -482,31 +486,28 @@ static int
 check_tree(const Tally__Query *q, char *err, size_t errlen)
 {
 	unsigned char seen[QUERY_MAX_NODES] = { 0 };
+	size_t n = q->n_criteria;
 
-	for (size_t i = 0; i < q->n_criteria; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const Tally__Criterion *c = q->criteria[i];
 		for (size_t j = 0; j < c->n_children; j++) {
 			uint32_t k = c->children[j];
-			if (k <= i || k >= q->n_criteria)
-				return errf(err, errlen,
-				    "criteria[%zu]: child "
-				    "%u out of range (%zu..%zu)",
-				    i, k, i + 1, q->n_criteria - 1);
+			if (k <= i)
+				return errf(err, errlen, "criteria[%zu]: %s %u",
+				    i, "must come before its child", k);
+			if (k >= n)
+				return errf(err, errlen, "criteria[%zu]: %s %u",
+				    i, "no node for child", k);
 			if (seen[k])
-				return errf(err, errlen,
-				    "criteria[%zu]: node "
-				    "%u is reached twice; criteria must form "
-				    "a tree",
-				    i, k);
+				return errf(err, errlen, "criteria[%zu]: %s %u",
+				    i, "tree expected, reached twice: node", k);
 			seen[k] = 1;
 		}
 	}
-	for (size_t i = 1; i < q->n_criteria; i++)
+	for (size_t i = 1; i < n; i++)
 		if (!seen[i])
-			return errf(err, errlen,
-			    "criteria[%zu]: not reachable "
-			    "from criteria[0]",
-			    i);
+			return errf(err, errlen, "criteria[%zu]: %s", i,
+			    "not reachable from criteria[0]");
 	return 0;
 }
 

@@ -24,7 +24,7 @@
 struct jc {
 	Tally__Query *q; /* being built; every part malloc'd */
 	size_t ncodes;	 /* codes seen so far, repeats included */
-	char path[1024]; /* field path of the value being compiled */
+	char path[2560]; /* field path: 256 levels of "all[255]." fit */
 	size_t plen;
 	char *err;
 	size_t errlen;
@@ -37,6 +37,10 @@ static const char *const all_kinds = "diagnosis, lab, drug, procedure, "
 
 /* ---------------------------------------------------------------- paths */
 
+/*
+ * The path grows as the walk descends and shrinks on the way back up; an
+ * error ends the walk, so error paths never shrink it.
+ */
 static size_t
 jc_push(struct jc *jc, const char *fmt, ...)
 {
@@ -45,8 +49,7 @@ jc_push(struct jc *jc, const char *fmt, ...)
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(
-	    jc->path + jc->plen, sizeof(jc->path) - jc->plen, fmt, ap);
+	n = vsnprintf(jc->path + old, sizeof(jc->path) - old, fmt, ap);
 	va_end(ap);
 	if (n > 0)
 		jc->plen += (size_t)n;
@@ -80,23 +83,28 @@ jc_err(struct jc *jc, const char *fmt, ...)
 	va_end(ap);
 	if (jc->plen == 0)
 		return errf(jc->err, jc->errlen, "%s", msg);
-	return errf(jc->err, jc->errlen, "%s: %s", jc->path, msg);
+	if (jc->plen <= 160) /* else keep the end, where the error is */
+		return errf(jc->err, jc->errlen, "%s: %s", jc->path, msg);
+	return errf(
+	    jc->err, jc->errlen, "...%s: %s", jc->path + jc->plen - 150, msg);
+}
+
+static int
+oom(struct jc *jc)
+{
+	return errf(jc->err, jc->errlen, "out of memory");
 }
 
 /* Printable excerpt of an untrusted string for a message. */
 static const char *
-show(const char *s, char *out, size_t outlen)
+show(const char *s, char out[64])
 {
-	size_t i, n = 0;
+	size_t i;
 
-	for (i = 0; s[i] != '\0' && n + 4 < outlen && i < 40; i++)
-		out[n++] =
-		    (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"') ? s[i] : '?';
-	if (s[i] != '\0' && n + 4 < outlen) {
-		memcpy(out + n, "...", 3);
-		n += 3;
-	}
-	out[n] = '\0';
+	for (i = 0; s[i] != '\0' && i < 40; i++)
+		out[i] =
+		    s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' ? s[i] : '?';
+	strlcpy(out + i, s[i] != '\0' ? "..." : "", 4);
 	return out;
 }
 
@@ -121,19 +129,11 @@ jc_keys(struct jc *jc, json_t *obj, const char *const *list, size_t n,
 	json_object_foreach(obj, key, v)
 	{
 		if (in_list(key, list, n) < 0) {
-			size_t old = jc_key(jc, show(key, buf, sizeof(buf)));
-			jc_err(jc, "unknown key; expected %s", expect);
-			jc_pop(jc, old);
-			return -1;
+			jc_key(jc, show(key, buf));
+			return jc_err(jc, "unknown key; expected %s", expect);
 		}
 	}
 	return 0;
-}
-
-static int
-oom(struct jc *jc)
-{
-	return errf(jc->err, jc->errlen, "out of memory");
 }
 
 /* ---------------------------------------------------------------- leaves */
@@ -169,30 +169,21 @@ parse_codes(struct jc *jc, json_t *v, Tally__Criterion *c)
 	json_t *e;
 
 	if (!json_is_array(v) || (n = json_array_size(v)) == 0)
-		return jc_err(jc,
-		    "expected a non-empty array of codes, e.g. "
+		return jc_err(jc, "expected an array of codes, e.g. %s",
 		    "[\"KCD8:I48*\"]");
 	if ((c->codes = calloc(n, sizeof(*c->codes))) == NULL)
 		return oom(jc);
 	json_array_foreach(v, i, e)
 	{
 		size_t old = jc_push(jc, "[%zu]", i);
-		if (!json_is_string(e)) {
-			jc_err(jc, "expected a string");
-			return -1;
-		}
-		if (++jc->ncodes > QUERY_MAX_CODES) {
-			jc_err(jc, "more than %d codes in the query",
+		if (!json_is_string(e))
+			return jc_err(jc, "expected a string");
+		if (++jc->ncodes > QUERY_MAX_CODES)
+			return jc_err(jc, "more than %d codes in the query",
 			    QUERY_MAX_CODES);
-			return -1;
-		}
-		if (query_code_check(json_string_value(e), why, sizeof(why)) ==
-		    -1) {
-			jc_err(jc, "%s", why);
-			return -1;
-		}
-		if ((c->codes[c->n_codes] = strdup(json_string_value(e))) ==
-		    NULL)
+		if (query_code_check(json_string_value(e), why, sizeof(why)))
+			return jc_err(jc, "%s", why);
+		if ((c->codes[i] = strdup(json_string_value(e))) == NULL)
 			return oom(jc);
 		c->n_codes++;
 		jc_pop(jc, old);
@@ -201,128 +192,99 @@ parse_codes(struct jc *jc, json_t *v, Tally__Criterion *c)
 	return 0;
 }
 
-/* A list of words from a fixed, sorted list, kept as a set in that order. */
+/*
+ * An array of words from a fixed list (sorted, its last entry the phrase
+ * for messages), kept as a set in the list's order.
+ */
 static int
 parse_words(struct jc *jc, json_t *v, const char *const *list, size_t nlist,
-    const char *what, char ***out, size_t *nout)
+    char ***out, size_t *nout)
 {
 	unsigned set = 0;
+	char buf[64];
 	size_t i;
 	json_t *e;
 	int w;
 
 	if (!json_is_array(v) || json_array_size(v) == 0)
-		return jc_err(jc, "expected a non-empty array of %s", what);
+		return jc_err(jc, "expected an array of %s", list[nlist]);
 	json_array_foreach(v, i, e)
 	{
-		char buf[64];
-		if (!json_is_string(e) ||
-		    (w = in_list(json_string_value(e), list, nlist)) < 0) {
-			size_t old = jc_push(jc, "[%zu]", i);
-			if (json_is_string(e))
-				jc_err(jc, "unknown %s \"%s\"; expected %s",
-				    what,
-				    show(
-					json_string_value(e), buf, sizeof(buf)),
-				    list[nlist]);
-			else
-				jc_err(
-				    jc, "expected a string: %s", list[nlist]);
-			jc_pop(jc, old);
-			return -1;
-		}
+		size_t old = jc_push(jc, "[%zu]", i);
+		if (!json_is_string(e))
+			return jc_err(jc, "expected %s", list[nlist]);
+		if ((w = in_list(json_string_value(e), list, nlist)) < 0)
+			return jc_err(jc, "\"%s\" is not %s",
+			    show(json_string_value(e), buf), list[nlist]);
+		jc_pop(jc, old);
 		set |= 1u << w;
 	}
 	if ((*out = calloc(nlist, sizeof(**out))) == NULL)
 		return oom(jc);
 	for (i = 0; i < nlist; i++)
-		if (set & (1u << i))
-			if (((*out)[(*nout)++] = strdup(list[i])) == NULL)
-				return oom(jc);
+		if ((set & (1u << i)) &&
+		    ((*out)[(*nout)++] = strdup(list[i])) == NULL)
+			return oom(jc);
 	return 0;
 }
 
-/* The last entry is the phrase for messages. */
 static const char *const visit_words[] = { "emergency", "inpatient",
 	"outpatient", "outpatient, inpatient or emergency" };
 static const char *const sex_words[] = { "F", "M", "U", "M, F or U" };
 
-static int
-parse_int(
-    struct jc *jc, json_t *v, long long min, long long max, long long *out)
-{
-	if (!json_is_integer(v) || json_integer_value(v) < min ||
-	    json_integer_value(v) > max)
-		return jc_err(jc, "expected an integer %lld..%lld", min, max);
-	*out = json_integer_value(v);
-	return 0;
-}
-
-/* A member that must be a number in [min, max]; absent is fine. */
+/* A member that must be an integer in [min, max]; absent is fine. */
 static int
 member_int(struct jc *jc, json_t *obj, const char *key, long long min,
-    long long max, int *has, long long *out)
+    long long max, protobuf_c_boolean *has, long long *out)
 {
 	json_t *v = json_object_get(obj, key);
 	size_t old;
-	int rc;
 
 	if (v == NULL)
 		return 0;
 	old = jc_key(jc, key);
-	rc = parse_int(jc, v, min, max, out);
+	if (!json_is_integer(v) || json_integer_value(v) < min ||
+	    json_integer_value(v) > max)
+		return jc_err(jc, "expected an integer %lld..%lld", min, max);
 	jc_pop(jc, old);
-	*has = rc == 0;
-	return rc;
+	*out = json_integer_value(v);
+	*has = 1;
+	return 0;
 }
 
 static int
-member_real(struct jc *jc, json_t *obj, const char *key, int *has, double *out)
+member_real(struct jc *jc, json_t *obj, const char *key,
+    protobuf_c_boolean *has, double *out)
 {
 	json_t *v = json_object_get(obj, key);
-	size_t old;
 
 	if (v == NULL)
 		return 0;
 	if (!json_is_number(v)) {
-		old = jc_key(jc, key);
-		jc_err(jc, "expected a number");
-		jc_pop(jc, old);
-		return -1;
+		jc_key(jc, key);
+		return jc_err(jc, "expected a number");
 	}
-	*has = 1;
 	*out = json_number_value(v);
+	*has = 1;
 	return 0;
 }
 
-/* A string member of 1..max bytes without control characters. */
+/* A string of at most max bytes without control characters; "" is the
+ * same as absent. */
 static int
-member_text(struct jc *jc, json_t *obj, const char *key, size_t max, char **out)
+parse_text(struct jc *jc, json_t *v, size_t max, char **out)
 {
-	json_t *v = json_object_get(obj, key);
-	const char *s;
-	size_t old, len;
+	const char *s = json_string_value(v);
+	size_t len;
 
-	if (v == NULL)
-		return 0;
-	old = jc_key(jc, key);
-	if (!json_is_string(v)) {
-		jc_err(jc, "expected a string");
-		return -1;
-	}
-	s = json_string_value(v);
-	len = strlen(s);
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			len = max + 1;
-	if (len > max) {
-		jc_err(jc,
-		    "expected at most %zu bytes without control "
-		    "characters",
-		    max);
-		return -1;
-	}
-	jc_pop(jc, old);
+	if (s == NULL)
+		return jc_err(jc, "expected a string");
+	for (len = 0; s[len] != '\0'; len++)
+		if ((unsigned char)s[len] < 0x20 || s[len] == 0x7f)
+			return jc_err(
+			    jc, "control character at byte %zu", len + 1);
+	if (len > max)
+		return jc_err(jc, "%zu bytes, at most %zu", len, max);
 	if (len > 0 && (*out = strdup(s)) == NULL)
 		return oom(jc);
 	return 0;
@@ -344,8 +306,8 @@ member_date(
 		return jc_err(jc, "expected a date string (YYYY-MM-DD)");
 	s = json_string_value(v);
 	if (date_parse(s, strlen(s), days) == -1)
-		return jc_err(jc, "\"%s\" is not a date (YYYY-MM-DD)",
-		    show(s, buf, sizeof(buf)));
+		return jc_err(
+		    jc, "\"%s\" is not a date (YYYY-MM-DD)", show(s, buf));
 	jc_pop(jc, old);
 	if ((*out = strdup(s)) == NULL)
 		return oom(jc);
@@ -359,19 +321,14 @@ parse_lab_value(struct jc *jc, json_t *v, Tally__Criterion *c)
 {
 	static const char *const keys[] = { "min", "max" };
 	size_t old = jc_key(jc, "value");
-	int has;
 
 	if (!json_is_object(v))
 		return jc_err(
 		    jc, "expected {\"min\": number, \"max\": number}");
 	if (jc_keys(jc, v, keys, 2, "min, max") == -1 ||
-	    member_real(jc, v, "min", &has, &c->value_min) == -1)
+	    member_real(jc, v, "min", &c->has_value_min, &c->value_min) ||
+	    member_real(jc, v, "max", &c->has_value_max, &c->value_max))
 		return -1;
-	c->has_value_min = has;
-	has = 0;
-	if (member_real(jc, v, "max", &has, &c->value_max) == -1)
-		return -1;
-	c->has_value_max = has;
 	if (c->has_value_min && c->has_value_max && c->value_min > c->value_max)
 		return jc_err(
 		    jc, "min %g is above max %g", c->value_min, c->value_max);
@@ -380,41 +337,35 @@ parse_lab_value(struct jc *jc, json_t *v, Tally__Criterion *c)
 }
 
 /* The body of an event kind: {"codes": [...]} and, for lab, value and
- * unit; for visit, {"types": [...]}. */
+ * unit; for visit, {"types": [...]} (the visit table has no codes). */
 static int
 parse_event(struct jc *jc, int kind, json_t *body, Tally__Criterion *c)
 {
-	static const char *const code_keys[] = { "codes" };
-	static const char *const lab_keys[] = { "codes", "value", "unit" };
+	static const char *const keys[] = { "codes", "value", "unit" };
 	static const char *const visit_keys[] = { "types" };
+	int lab = kind == TALLY__KIND__KIND_LAB;
 	size_t old;
 	json_t *v;
 
 	if (!json_is_object(body))
 		return jc_err(jc, "expected an object");
 	if (kind == TALLY__KIND__KIND_VISIT) {
-		if (jc_keys(jc, body, visit_keys, 1,
-			"types (visits carry "
-			"no codes)") == -1)
+		if (jc_keys(jc, body, visit_keys, 1, "types") == -1)
 			return -1;
 		if ((v = json_object_get(body, "types")) == NULL)
-			return jc_err(jc,
-			    "missing \"types\", e.g. "
-			    "[\"inpatient\"]");
+			return jc_err(jc, "missing \"types\"");
 		old = jc_key(jc, "types");
-		if (parse_words(jc, v, visit_words, 3, "visit type",
-			&c->visit_types, &c->n_visit_types) == -1)
+		if (parse_words(jc, v, visit_words, 3, &c->visit_types,
+			&c->n_visit_types) == -1)
 			return -1;
 		jc_pop(jc, old);
 		return 0;
 	}
-	if (kind == TALLY__KIND__KIND_LAB) {
-		if (jc_keys(jc, body, lab_keys, 3, "codes, value, unit") == -1)
-			return -1;
-	} else if (jc_keys(jc, body, code_keys, 1, "codes") == -1)
+	if (jc_keys(jc, body, keys, lab ? 3 : 1,
+		lab ? "codes, value, unit" : "codes") == -1)
 		return -1;
 	if ((v = json_object_get(body, "codes")) == NULL)
-		return jc_err(jc, "missing \"codes\", e.g. [\"KCD8:I48*\"]");
+		return jc_err(jc, "missing \"codes\"");
 	old = jc_key(jc, "codes");
 	if (parse_codes(jc, v, c) == -1)
 		return -1;
@@ -422,53 +373,30 @@ parse_event(struct jc *jc, int kind, json_t *body, Tally__Criterion *c)
 	if ((v = json_object_get(body, "value")) != NULL &&
 	    parse_lab_value(jc, v, c) == -1)
 		return -1;
-	return member_text(jc, body, "unit", QUERY_MAX_UNIT, &c->unit);
+	if ((v = json_object_get(body, "unit")) == NULL)
+		return 0;
+	jc_key(jc, "unit");
+	return parse_text(jc, v, QUERY_MAX_UNIT, &c->unit);
 }
 
 static int
 parse_age(struct jc *jc, json_t *body, Tally__Criterion *c)
 {
 	static const char *const keys[] = { "min", "max" };
-	long long v;
-	int has = 0;
+	long long min = 0, max = 0;
 
 	if (!json_is_object(body))
 		return jc_err(jc, "expected {\"min\": years, \"max\": years}");
-	if (jc_keys(jc, body, keys, 2, "min, max") == -1)
+	if (jc_keys(jc, body, keys, 2, "min, max") == -1 ||
+	    member_int(jc, body, "min", 0, QUERY_MAX_AGE, &c->has_age_min,
+		&min) == -1 ||
+	    member_int(
+		jc, body, "max", 0, QUERY_MAX_AGE, &c->has_age_max, &max) == -1)
 		return -1;
-	if (member_int(jc, body, "min", 0, QUERY_MAX_AGE, &has, &v) == -1)
-		return -1;
-	if ((c->has_age_min = has))
-		c->age_min = (int32_t)v;
-	has = 0;
-	if (member_int(jc, body, "max", 0, QUERY_MAX_AGE, &has, &v) == -1)
-		return -1;
-	if ((c->has_age_max = has))
-		c->age_max = (int32_t)v;
-	if (c->has_age_min && c->has_age_max && c->age_min > c->age_max)
-		return jc_err(
-		    jc, "min %d is above max %d", c->age_min, c->age_max);
-	return 0;
-}
-
-/* ["F"], or the shorthand "F". */
-static int
-parse_sex(struct jc *jc, json_t *body, Tally__Criterion *c)
-{
-	char buf[64];
-	int w;
-
-	if (!json_is_string(body))
-		return parse_words(
-		    jc, body, sex_words, 3, "sex", &c->sexes, &c->n_sexes);
-	if ((w = in_list(json_string_value(body), sex_words, 3)) < 0)
-		return jc_err(jc, "unknown sex \"%s\"; expected %s",
-		    show(json_string_value(body), buf, sizeof(buf)),
-		    sex_words[3]);
-	if ((c->sexes = calloc(1, sizeof(*c->sexes))) == NULL ||
-	    (c->sexes[0] = strdup(sex_words[w])) == NULL)
-		return oom(jc);
-	c->n_sexes = 1;
+	c->age_min = (int32_t)min;
+	c->age_max = (int32_t)max;
+	if (c->has_age_min && c->has_age_max && min > max)
+		return jc_err(jc, "min %lld is above max %lld", min, max);
 	return 0;
 }
 
@@ -476,9 +404,7 @@ static int
 parse_death(struct jc *jc, json_t *body)
 {
 	if (!json_is_object(body) || json_object_size(body) != 0)
-		return jc_err(jc,
-		    "expected {} (use within_days beside it for "
-		    "a window)");
+		return jc_err(jc, "expected {} (a window goes beside it)");
 	return 0;
 }
 
@@ -505,27 +431,6 @@ is_event(int kind)
 	    kind <= TALLY__KIND__KIND_VISIT;
 }
 
-static Tally__Criterion *
-node_new(struct jc *jc, int kind)
-{
-	Tally__Criterion *c;
-
-	if (jc->q->n_criteria >= QUERY_MAX_NODES) {
-		jc_err(
-		    jc, "more than %d criteria in the query", QUERY_MAX_NODES);
-		return NULL;
-	}
-	if ((c = malloc(sizeof(*c))) == NULL) {
-		oom(jc);
-		return NULL;
-	}
-	tally__criterion__init(c);
-	c->has_kind = 1;
-	c->kind = kind;
-	jc->q->criteria[jc->q->n_criteria++] = c;
-	return c;
-}
-
 /* all/any: a non-empty array; not: one criterion. */
 static int
 parse_children(struct jc *jc, int kind, json_t *body, Tally__Criterion *c)
@@ -540,8 +445,7 @@ parse_children(struct jc *jc, int kind, json_t *body, Tally__Criterion *c)
 	} else if (!json_is_array(body) || (n = json_array_size(body)) == 0)
 		return jc_err(jc, "expected a non-empty array of criteria");
 	if (n > QUERY_MAX_NODES)
-		return jc_err(
-		    jc, "more than %d criteria in the query", QUERY_MAX_NODES);
+		return jc_err(jc, "more than %d criteria", QUERY_MAX_NODES);
 	if ((c->children = calloc(n, sizeof(*c->children))) == NULL)
 		return oom(jc);
 	c->n_children = n;
@@ -573,7 +477,8 @@ parse_body(struct jc *jc, int kind, json_t *body, Tally__Criterion *c)
 	case TALLY__KIND__KIND_AGE:
 		return parse_age(jc, body, c);
 	case TALLY__KIND__KIND_SEX:
-		return parse_sex(jc, body, c);
+		return parse_words(
+		    jc, body, sex_words, 3, &c->sexes, &c->n_sexes);
 	case TALLY__KIND__KIND_DEATH:
 		return parse_death(jc, body);
 	default:
@@ -606,83 +511,85 @@ parse_window(struct jc *jc, json_t *v, Tally__Criterion *c)
 static int
 parse_modifiers(struct jc *jc, json_t *obj, int kind, Tally__Criterion *c)
 {
-	long long v;
+	static const char *const keys[] = { "within_days", "at_least",
+		"at_most" };
+	protobuf_c_boolean has = 0;
+	long long least = 1, most = 0;
 	json_t *w;
 	size_t old;
-	int has = 0, ev = is_event(kind);
 
+	for (int i = 0; i < 3; i++) {
+		if (json_object_get(obj, keys[i]) == NULL || is_event(kind) ||
+		    (i == 0 && kind == TALLY__KIND__KIND_DEATH))
+			continue;
+		jc_key(jc, keys[i]);
+		return jc_err(
+		    jc, "not allowed with \"%s\"", query_kind_name(kind));
+	}
 	if ((w = json_object_get(obj, "within_days")) != NULL) {
 		old = jc_key(jc, "within_days");
-		if (!ev && kind != TALLY__KIND__KIND_DEATH)
-			return jc_err(jc, "not allowed with \"%s\"",
-			    query_kind_name(kind));
 		if (parse_window(jc, w, c) == -1)
 			return -1;
 		jc_pop(jc, old);
 	}
-	for (int i = 0; i < 2; i++) {
-		const char *key = i == 0 ? "at_least" : "at_most";
-		if (json_object_get(obj, key) == NULL)
-			continue;
-		if (!ev) {
-			old = jc_key(jc, key);
-			return jc_err(jc, "not allowed with \"%s\"",
-			    query_kind_name(kind));
-		}
-		if (member_int(jc, obj, key, 0, QUERY_MAX_COUNT, &has, &v) ==
-		    -1)
-			return -1;
-		if (i == 0 && v != 1) { /* 1 is the default: leave it unset */
-			c->has_at_least = 1;
-			c->at_least = (uint32_t)v;
-		} else if (i == 1) {
-			c->has_at_most = 1;
-			c->at_most = (uint32_t)v;
-		}
+	if (member_int(jc, obj, "at_least", 0, QUERY_MAX_COUNT, &has, &least) ==
+		-1 ||
+	    member_int(jc, obj, "at_most", 0, QUERY_MAX_COUNT, &c->has_at_most,
+		&most) == -1)
+		return -1;
+	/* Always set on event kinds, the default 1 included: a reader of
+	 * at_least who forgets has_at_least must not see protobuf's 0. */
+	c->has_at_least = is_event(kind);
+	c->at_least = (uint32_t)least;
+	c->at_most = (uint32_t)most;
+	if (c->has_at_most && most < least) {
+		jc_key(jc, "at_most");
+		return jc_err(jc, "%lld is below at_least %lld%s", most, least,
+		    has ? "" : " (the default; use at_least: 0)");
 	}
-	if (c->has_at_most && c->at_most < (c->has_at_least ? c->at_least : 1))
-		return jc_err(jc, "at_most %u is below at_least %u%s",
-		    c->at_most, c->has_at_least ? c->at_least : 1,
-		    c->has_at_least ? "" : " (the default; use at_least: 0)");
 	return 0;
 }
 
-/* The kind key of a criterion object: exactly one. */
+/*
+ * The kind key of a criterion object, or of the index object (index != 0:
+ * an event kind), beside the keys in others; exactly one.
+ */
 static int
-find_kind(struct jc *jc, json_t *obj, const char **kkey)
+find_kind(struct jc *jc, json_t *obj, int index, const char **kkey)
 {
 	static const char *const mods[] = { "within_days", "at_least",
-		"at_most" };
-	const char *key;
+		"at_most", "occurrence" };
+	const char *key, *kinds = index ? event_kinds : all_kinds;
 	json_t *v;
 	char buf[64];
 	size_t old;
+	int kind;
 
 	*kkey = NULL;
 	json_object_foreach(obj, key, v)
 	{
-		if (in_list(key, mods, nitems(mods)) >= 0)
+		if (in_list(key, mods + (index ? 3 : 0), index ? 1 : 3) >= 0)
 			continue;
-		if (kind_of(key) == 0) {
-			old = jc_key(jc, show(key, buf, sizeof(buf)));
-			jc_err(jc,
-			    "unknown key; expected a criterion (%s) or "
-			    "within_days, at_least, at_most",
-			    all_kinds);
-			jc_pop(jc, old);
-			return -1;
-		}
-		if (*kkey != NULL)
+		old = jc_key(jc, show(key, buf));
+		if ((kind = kind_of(key)) == 0)
+			return jc_err(jc, "unknown key; expected %s (%s)%s",
+			    index ? "an event kind" : "a criterion", kinds,
+			    index ? " or occurrence"
+				  : ", within_days, at_least or at_most");
+		if (index && !is_event(kind))
 			return jc_err(jc,
-			    "both \"%s\" and \"%s\"; a criterion "
-			    "has one kind (combine with all or "
-			    "any)",
-			    *kkey, key);
+			    "cannot be an index event; expected "
+			    "%s",
+			    kinds);
+		if (*kkey != NULL)
+			return jc_err(jc, "a second kind beside \"%s\"%s",
+			    *kkey, index ? "" : "; combine with all or any");
+		jc_pop(jc, old);
 		*kkey = key;
 	}
 	if (*kkey == NULL)
-		return jc_err(
-		    jc, "no criterion; expected one of %s", all_kinds);
+		return jc_err(jc, "no %s; expected one of %s",
+		    index ? "event kind" : "criterion", kinds);
 	return kind_of(*kkey);
 }
 
@@ -698,11 +605,16 @@ parse_crit(struct jc *jc, json_t *obj)
 
 	if (!json_is_object(obj))
 		return jc_err(jc, "expected a criterion object");
-	if ((kind = find_kind(jc, obj, &kkey)) == -1)
+	if ((kind = find_kind(jc, obj, 0, &kkey)) == -1)
 		return -1;
-	idx = (int)jc->q->n_criteria;
-	if ((c = node_new(jc, kind)) == NULL)
-		return -1;
+	if ((idx = (int)jc->q->n_criteria) >= QUERY_MAX_NODES)
+		return jc_err(jc, "more than %d criteria", QUERY_MAX_NODES);
+	if ((c = malloc(sizeof(*c))) == NULL)
+		return oom(jc);
+	tally__criterion__init(c);
+	c->has_kind = 1;
+	c->kind = kind;
+	jc->q->criteria[jc->q->n_criteria++] = c;
 	old = jc_key(jc, kkey);
 	if (parse_body(jc, kind, json_object_get(obj, kkey), c) == -1)
 		return -1;
@@ -718,54 +630,29 @@ static int
 parse_index(struct jc *jc, json_t *obj)
 {
 	static const char *const occ[] = { "first", "last", "all" };
-	const char *key, *kkey = NULL;
+	const char *kkey;
 	Tally__Criterion *c;
 	json_t *v;
 	size_t old;
 	int kind, o;
 
 	if (!json_is_object(obj))
-		return jc_err(jc,
-		    "expected {\"diagnosis\": {\"codes\": "
-		    "[...]}, \"occurrence\": \"first\"}");
-	json_object_foreach(obj, key, v)
-	{
-		char buf[64];
-		if (strcmp(key, "occurrence") == 0)
-			continue;
-		old = jc_key(jc, show(key, buf, sizeof(buf)));
-		if ((kind = kind_of(key)) == 0)
-			return jc_err(jc,
-			    "unknown key; expected %s, or "
-			    "occurrence",
-			    event_kinds);
-		if (!is_event(kind))
-			return jc_err(jc,
-			    "cannot be an index event; "
-			    "expected %s",
-			    event_kinds);
-		if (kkey != NULL)
-			return jc_err(jc,
-			    "the index has one event kind, "
-			    "also \"%s\"",
-			    kkey);
-		jc_pop(jc, old);
-		kkey = key;
-	}
-	if (kkey == NULL)
-		return jc_err(jc, "no event kind; expected %s", event_kinds);
+		return jc_err(jc, "expected an object, e.g. %s",
+		    "{\"diagnosis\": {\"codes\": [\"KCD8:I48*\"]}}");
+	if ((kind = find_kind(jc, obj, 1, &kkey)) == -1)
+		return -1;
 	if ((c = jc->q->index = malloc(sizeof(*c))) == NULL)
 		return oom(jc);
 	tally__criterion__init(c);
 	c->has_kind = 1;
-	c->kind = kind_of(kkey);
+	c->kind = kind;
 	old = jc_key(jc, kkey);
-	if (parse_event(jc, (int)c->kind, json_object_get(obj, kkey), c) == -1)
+	if (parse_event(jc, kind, json_object_get(obj, kkey), c) == -1)
 		return -1;
 	jc_pop(jc, old);
 	if ((v = json_object_get(obj, "occurrence")) == NULL)
 		return 0;
-	old = jc_key(jc, "occurrence");
+	jc_key(jc, "occurrence");
 	if (!json_is_string(v) ||
 	    (o = in_list(json_string_value(v), occ, 3)) < 0)
 		return jc_err(jc, "expected \"first\", \"last\" or \"all\"");
@@ -801,6 +688,7 @@ static int
 parse_strata(struct jc *jc, json_t *arr)
 {
 	unsigned seen = 0;
+	char buf[64];
 	size_t i, n;
 	json_t *e;
 	int s;
@@ -815,7 +703,6 @@ parse_strata(struct jc *jc, json_t *arr)
 		return oom(jc);
 	json_array_foreach(arr, i, e)
 	{
-		char buf[64];
 		size_t old = jc_push(jc, "[%zu]", i);
 		if (!json_is_string(e))
 			return jc_err(jc, "expected a stratum name");
@@ -824,7 +711,7 @@ parse_strata(struct jc *jc, json_t *arr)
 			    "unknown stratum \"%s\"; expected "
 			    "sex, age_band, index_year, site, "
 			    "consortium",
-			    show(json_string_value(e), buf, sizeof(buf)));
+			    show(json_string_value(e), buf));
 		if (seen & (1u << s))
 			return jc_err(
 			    jc, "\"%s\" repeated", json_string_value(e));
@@ -836,54 +723,70 @@ parse_strata(struct jc *jc, json_t *arr)
 }
 
 static int
+parse_title(struct jc *jc, json_t *v)
+{
+	return parse_text(jc, v, QUERY_MAX_TITLE, &jc->q->title);
+}
+
+static int
+parse_criteria(struct jc *jc, json_t *v)
+{
+	if ((jc->q->criteria =
+		    calloc(QUERY_MAX_NODES, sizeof(*jc->q->criteria))) == NULL)
+		return oom(jc);
+	return parse_crit(jc, v) == -1 ? -1 : 0;
+}
+
+static int
+parse_by_site(struct jc *jc, json_t *v)
+{
+	if (!json_is_boolean(v))
+		return jc_err(jc, "expected true or false");
+	if (json_is_true(v)) /* false is the default: leave it unset */
+		jc->q->has_by_site = jc->q->by_site = 1;
+	return 0;
+}
+
+static const struct member {
+	const char *key;
+	int (*parse)(struct jc *, json_t *);
+} members[] = { { "title", parse_title }, { "index", parse_index },
+	{ "period", parse_period }, { "criteria", parse_criteria },
+	{ "strata", parse_strata }, { "by_site", parse_by_site } };
+
+static int
 parse_top(struct jc *jc, json_t *root)
 {
-	static const char *const keys[] = { "title", "index", "period",
-		"criteria", "strata", "by_site" };
+	const char *key;
+	char buf[64];
 	json_t *v;
-	size_t old;
+	size_t i;
 
 	if (!json_is_object(root))
 		return jc_err(jc, "expected a JSON object at the top level");
-	if (jc_keys(jc, root, keys, nitems(keys),
-		"title, index, period, criteria, strata, by_site") == -1 ||
-	    member_text(jc, root, "title", QUERY_MAX_TITLE, &jc->q->title) ==
-		-1)
-		return -1;
-	if ((v = json_object_get(root, "index")) == NULL)
+	json_object_foreach(root, key, v)
+	{
+		for (i = 0; i < nitems(members); i++)
+			if (strcmp(key, members[i].key) == 0)
+				break;
+		if (i == nitems(members)) {
+			jc_key(jc, show(key, buf));
+			return jc_err(jc,
+			    "unknown key; expected title, index, "
+			    "period, criteria, strata, by_site");
+		}
+	}
+	if (json_object_get(root, "index") == NULL)
 		return jc_err(jc, "index: missing (the index event)");
-	old = jc_key(jc, "index");
-	if (parse_index(jc, v) == -1)
-		return -1;
-	jc_pop(jc, old);
-	if ((v = json_object_get(root, "period")) != NULL) {
-		jc_key(jc, "period");
-		if (parse_period(jc, v) == -1)
+	/* In a fixed order, so that the first error does not depend on the
+	 * order of the keys. */
+	for (i = 0; i < nitems(members); i++) {
+		if ((v = json_object_get(root, members[i].key)) == NULL)
+			continue;
+		jc_key(jc, members[i].key);
+		if (members[i].parse(jc, v) == -1)
 			return -1;
 		jc_pop(jc, 0);
-	}
-	if ((v = json_object_get(root, "criteria")) != NULL) {
-		jc_key(jc, "criteria");
-		if ((jc->q->criteria = calloc(
-			 QUERY_MAX_NODES, sizeof(*jc->q->criteria))) == NULL)
-			return oom(jc);
-		if (parse_crit(jc, v) == -1)
-			return -1;
-		jc_pop(jc, 0);
-	}
-	if ((v = json_object_get(root, "strata")) != NULL) {
-		jc_key(jc, "strata");
-		if (parse_strata(jc, v) == -1)
-			return -1;
-		jc_pop(jc, 0);
-	}
-	if ((v = json_object_get(root, "by_site")) != NULL) {
-		jc_key(jc, "by_site");
-		if (!json_is_boolean(v))
-			return jc_err(jc, "expected true or false");
-		jc_pop(jc, 0);
-		if (json_is_true(v)) /* false is the default: leave it unset */
-			jc->q->has_by_site = jc->q->by_site = 1;
 	}
 	return 0;
 }

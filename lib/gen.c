@@ -19,8 +19,8 @@
 #include "util.h"
 
 /* Fraction of a site's patients drawn from the shared pool. */
-#define SHARE_GENERAL 0.06
-#define SHARE_EYE     0.10
+#define SHARE_GENERAL 0.10
+#define SHARE_EYE     0.15
 /* Cancer risk of a cancer hospital's own patients, times. */
 #define CANCER_MULT 3.0
 #define SHARED_BIT  (1ULL << 63)

@@ -380,10 +380,13 @@ care_resp(struct gen_ctx *x, int cond, int vi, int incident)
 			course(x, cond, vi, D_COPD, start);
 		return;
 	}
-	/* OSA: an overnight sleep study, mostly around the diagnosis. */
-	if (!incident || !gen_rng_chance(r, 0.85))
+	/* OSA: an overnight sleep study around the diagnosis for most; a
+	 * patient diagnosed elsewhere less often gets one here. */
+	if (!gen_rng_chance(r, incident ? 0.9 : 0.7))
 		return;
 	off = gen_rng_chance(r, 0.5) ? 0 : gen_rng_int(r, -45, 30);
+	if (d + off < x->lo)
+		off = 0;
 	pv = off == 0 ? gen_visit_add(x, d, 1, GV_IN, x->code[cond])
 		      : workup(x, cond, vi, off, 1, GV_IN, "R06.5");
 	gen_proc_add(x, pv, d + off, P_PSG);
@@ -451,12 +454,13 @@ care_cancer(struct gen_ctx *x, int cond, int vi, int incident)
 	}
 	switch (cond) {
 	case GC_LC:
-		p = d >= date_from_ymd(2016, 1, 1)   ? 0.6
+		p = d >= date_from_ymd(2017, 1, 1)   ? 0.7
+		    : d >= date_from_ymd(2016, 1, 1) ? 0.5
 		    : d >= date_from_ymd(2015, 1, 1) ? 0.3
 						     : 0.05;
 		if (!gen_rng_chance(r, p))
 			break;
-		start = d + gen_rng_int(r, 21, 300);
+		start = d + gen_rng_int(r, 21, 240);
 		if (start < ici)
 			start = ici + gen_rng_int(r, 0, 120);
 		if (gen_rng_chance(r, 0.45))

@@ -82,12 +82,12 @@ gen_visit_add(struct gen_ctx *x, int32_t day, int len, int type, const char *dx)
 	if (c->nv + 1 > c->vcap)
 		return -1;
 	v = &c->v[c->nv];
+	memset(v, 0, sizeof(*v));
 	v->start = day;
 	v->end = day + (len > 0 ? len : 0);
 	if (v->end > x->hi)
 		v->end = x->hi;
 	v->type = type;
-	v->id = 0;
 	c->nv++;
 	if ((e = event_new(x, (int)c->nv - 1, day, GEN_DIAGNOSIS)) != NULL) {
 		e->code = dx;

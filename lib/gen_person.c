@@ -62,6 +62,9 @@ risk_mult(const struct gen_person *p, int c)
 		return (has_dm ? 2.0 : 1.0) * (has_htn ? 1.6 : 1.0);
 	case GC_LIPID:
 		return has_dm ? 1.4 : 1.0;
+	case GC_CRC:
+		/* early-onset colorectal cancer rises in later cohorts */
+		return p->birth_year >= 1975 ? 1.8 : 1.0;
 	default:
 		return 1.0;
 	}

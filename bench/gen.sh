@@ -46,7 +46,7 @@ sqlite3 "$DB" .schema | grep -v '^CREATE INDEX' | grep -v sqlite_stat \
 sqlite3 "$DB" .schema | grep '^CREATE INDEX' >"$W/indexes.sql"
 {
 	echo "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
-	echo "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;"
+	echo "PRAGMA cache_size = -65536;"
 	cat "$W/tables.sql"
 	echo "ATTACH '$DB' AS g; BEGIN;"
 	for t in meta person visit diagnosis lab drug procedure; do

@@ -87,7 +87,7 @@ gen_db_open(const char *path, char *err, size_t errlen)
 	}
 	if (exec(g->db,
 		"PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
-		" PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
+		" PRAGMA cache_size = -65536;",
 		err, errlen) == -1 ||
 	    baseline_create(g->db, err, errlen) == -1 ||
 	    exec(g->db, "BEGIN", err, errlen) == -1)

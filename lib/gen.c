@@ -214,6 +214,19 @@ publish(const char *tmp, const char *final, const char *dir, char *err,
 	return 0;
 }
 
+/* A new file (O_EXCL: never through a planted link), mode as SQLite
+ * would create it (0644 less the umask); a leftover of a crashed run of
+ * the same pid is replaced. */
+static int
+create_tmp(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+	if (fd == -1 && errno == EEXIST && unlink(path) == 0)
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	return fd;
+}
+
 int
 gen_site(const struct site *s, const struct gen_opts *o, const char *dir,
     struct gen_stats *st, char *err, size_t errlen)
@@ -234,10 +247,10 @@ gen_site(const struct site *s, const struct gen_opts *o, const char *dir,
 	site_profile(s, &factor, &rn.kind);
 	if ((size_t)snprintf(final, sizeof(final), "%s/%s.db", dir, s->id) >=
 		sizeof(final) ||
-	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.db.XXXXXX", dir,
-		s->id) >= sizeof(tmp))
+	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.db.%ld.tmp", dir, s->id,
+		(long)getpid()) >= sizeof(tmp))
 		return errf(err, errlen, "%s: path too long", dir);
-	if ((fd = mkstemp(tmp)) == -1)
+	if ((fd = create_tmp(tmp)) == -1)
 		return errf(err, errlen, "%s: %s", tmp, strerror(errno));
 	close(fd);
 	if ((rn.db = gen_db_open(tmp, err, errlen)) == NULL)

@@ -281,7 +281,7 @@ out:
 /* The work shared by the threads of gen_sites(). */
 struct queue {
 	const struct site *const *sel;
-	size_t *order, nsel, next;
+	size_t *order, nsel, next, done;
 	const struct gen_opts *o;
 	const char *dir;
 	pthread_mutex_t mu;
@@ -306,7 +306,7 @@ worker(void *arg)
 	struct queue *q = arg;
 	struct gen_stats st;
 	char err[512];
-	size_t i;
+	size_t i, done;
 	int rc;
 
 	for (;;) {
@@ -319,6 +319,7 @@ worker(void *arg)
 		pthread_mutex_unlock(&q->mu);
 		rc = gen_site(q->sel[i], q->o, q->dir, &st, err, sizeof(err));
 		pthread_mutex_lock(&q->mu);
+		done = ++q->done;
 		if (rc == -1 && !q->failed) {
 			q->failed = 1;
 			snprintf(q->err, sizeof(q->err), "%s: %s",
@@ -328,10 +329,11 @@ worker(void *arg)
 		pthread_mutex_unlock(&q->mu);
 		if (rc == 0 && q->o->progress)
 			fprintf(stderr,
-			    "tally gen: %-20s %8lld patients %10lld rows"
-			    " %6.1f s\n",
-			    q->sel[i]->id, (long long)st.rows[GEN_PERSON],
-			    (long long)st.total, st.seconds);
+			    "tally gen: [%zu/%zu] %-20s %9lld patients"
+			    " %11lld rows %7.1f s\n",
+			    done, q->nsel, q->sel[i]->id,
+			    (long long)st.rows[GEN_PERSON], (long long)st.total,
+			    st.seconds);
 	}
 }
 

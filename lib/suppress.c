@@ -401,26 +401,34 @@ gcd64(int64_t a, int64_t b)
 }
 
 /* v = v * b[p] - b * v[p] (divided by their gcd), made primitive, so
- * that v[p] becomes 0. -1 when an entry would overflow. */
+ * that v[p] becomes 0. -1 when an entry would overflow or the work
+ * bound is spent. */
 static int
-row_reduce(int64_t *v, const int64_t *b, size_t p, size_t n)
+row_reduce(struct sys *y, int64_t *v, const int64_t *b, size_t p)
 {
 	int64_t g = gcd64(b[p], v[p]), a = b[p] / g, m = v[p] / g, h = 0;
+	size_t n = y->nu;
+
+	if (y->work < n) {
+		log_warnx("suppress: rank test over its work bound");
+		return -1;
+	}
+	y->work -= n;
 
 	for (size_t j = 0; j < n; j++) {
-		int64_t x, y;
+		int64_t x, z;
 
 		if (b[j] == 0) {
 			if (v[j] == 0)
 				continue;
 			if (__builtin_mul_overflow(v[j], a, &x))
-				return -1;
+				goto overflow;
 		} else if (__builtin_mul_overflow(v[j], a, &x) ||
-		    __builtin_mul_overflow(b[j], m, &y) ||
-		    __builtin_sub_overflow(x, y, &x))
-			return -1;
+		    __builtin_mul_overflow(b[j], m, &z) ||
+		    __builtin_sub_overflow(x, z, &x))
+			goto overflow;
 		if (x > ENTRY_MAX || x < -ENTRY_MAX)
-			return -1;
+			goto overflow;
 		v[j] = x;
 		if (x != 0 && h != 1)
 			h = gcd64(h, x);
@@ -429,6 +437,9 @@ row_reduce(int64_t *v, const int64_t *b, size_t p, size_t n)
 		for (size_t j = 0; j < n; j++)
 			v[j] /= h;
 	return 0;
+overflow:
+	log_warnx("suppress: rank test overflows");
+	return -1;
 }
 
 /*
@@ -443,13 +454,11 @@ eliminate(struct sys *y, const size_t *rows, size_t nr, unsigned char *dcol)
 	int64_t *B, *v;
 	int rc = -1;
 
-	if ((uint64_t)nr * nc > y->work / (maxr ? maxr : 1) ||
-	    maxr * nc > (SIZE_MAX / sizeof(*B)) / 2) {
+	if (maxr > SUPPRESS_MAX_ENTRIES / nc) {
 		log_warnx(
 		    "suppress: rank test over %zu x %zu too large", nr, nc);
 		return -1;
 	}
-	y->work -= (uint64_t)nr * nc * maxr;
 	B = calloc(maxr * nc, sizeof(*B));
 	v = calloc(nc, sizeof(*v));
 	piv = calloc(maxr, sizeof(*piv));
@@ -465,8 +474,8 @@ eliminate(struct sys *y, const size_t *rows, size_t nr, unsigned char *dcol)
 			v[y->col[e]] = 1;
 		for (size_t b = 0; b < rank; b++)
 			if (v[piv[b]] != 0 &&
-			    row_reduce(v, B + b * nc, piv[b], nc) == -1)
-				goto overflow;
+			    row_reduce(y, v, B + b * nc, piv[b]) == -1)
+				goto out;
 		for (p = 0; p < nc && v[p] == 0; p++)
 			;
 		if (p == nc)
@@ -477,9 +486,8 @@ eliminate(struct sys *y, const size_t *rows, size_t nr, unsigned char *dcol)
 	for (size_t i = rank; i-- > 0;)
 		for (size_t j = 0; j < i; j++)
 			if (B[j * nc + piv[i]] != 0 &&
-			    row_reduce(B + j * nc, B + i * nc, piv[i], nc) ==
-				-1)
-				goto overflow;
+			    row_reduce(y, B + j * nc, B + i * nc, piv[i]) == -1)
+				goto out;
 	for (size_t i = 0; i < rank; i++) {
 		size_t j;
 
@@ -490,9 +498,6 @@ eliminate(struct sys *y, const size_t *rows, size_t nr, unsigned char *dcol)
 			dcol[piv[i]] = 1;
 	}
 	rc = 0;
-	goto out;
-overflow:
-	log_warnx("suppress: rank test overflows");
 out:
 	free(B);
 	free(v);

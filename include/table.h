@@ -72,6 +72,8 @@ struct cell *table_get(struct table *, const char *const *key);
 struct cell *table_append(struct table *, const char *const *key);
 /* The cell with this key, or NULL. */
 const struct cell *table_find(const struct table *, const char *const *key);
+/* The cell of a sorted table whose key equals like's key, or NULL. */
+const struct cell *table_search(const struct table *, const struct cell *like);
 /* Sorts cells by key so that equal tables compare and print equal. */
 void table_sort(struct table *);
 /* 0 if a and b hold the same strata, cells (in order), total, min_cell. */

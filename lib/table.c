@@ -185,6 +185,14 @@ cell_cmp(const void *a, const void *b)
 	return table_key_cmp(a, b);
 }
 
+const struct cell *
+table_search(const struct table *t, const struct cell *like)
+{
+	if (t->ncells == 0)
+		return NULL;
+	return bsearch(like, t->cells, t->ncells, sizeof(*t->cells), cell_cmp);
+}
+
 void
 table_sort(struct table *t)
 {

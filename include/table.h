@@ -23,7 +23,8 @@
 #define TABLE_MAX_STRATA 5
 #define TABLE_VALUE_MAX	 32    /* bytes of a key value, with NUL */
 #define TABLE_MAX_CELLS	 65536 /* cells of one table */
-#define TABLE_COUNT_MAX	 ((uint64_t)1 << 40) /* any one count */
+#define TABLE_COUNT_MAX	 ((uint64_t)1 << 40) /* a count at one site */
+#define TABLE_SUM_MAX	 ((uint64_t)1 << 52) /* any count, low or high */
 #define TABLE_SITE_MAX	 64		     /* bytes of a site id, with NUL */
 
 enum cell_state {
@@ -83,7 +84,8 @@ int table_key_cmp(const struct cell *a, const struct cell *b);
 /* Structural check of a table from outside: strata known and distinct,
  * cells within TABLE_MAX_CELLS, distinct keys (the table is sorted), each
  * cell's fields as its state allows (count 0 unless CELL_COUNT, low <=
- * high for CELL_INTERVAL), counts within TABLE_COUNT_MAX. */
+ * high for CELL_INTERVAL, nothing for a withheld cell), values within
+ * TABLE_SUM_MAX. */
 int table_check(struct table *, char *err, size_t errlen);
 /* Name of a stratum ("sex", "age_band", ...) or NULL. */
 const char *table_stratum_name(int stratum);

@@ -107,6 +107,8 @@ release_check(
 	if (t->total.state != CELL_COUNT)
 		return errf(err, errlen, "total is %s",
 		    table_state_name(t->total.state));
+	if (t->total.count > TABLE_COUNT_MAX)
+		return errf(err, errlen, "total too large");
 	for (size_t i = 0; i < t->ncells; i++) {
 		const struct cell *c = &t->cells[i];
 

@@ -247,12 +247,12 @@ cell_check(const struct cell *c, const char *what, char *err, size_t errlen)
 		if (c->low != 0 || c->high != 0)
 			return errf(
 			    err, errlen, "%s: a count with bounds", what);
-		if (c->count > TABLE_COUNT_MAX)
+		if (c->count > TABLE_SUM_MAX)
 			return errf(err, errlen, "%s: count too large", what);
 		return 0;
 	case CELL_INTERVAL:
 		if (c->count != 0 || c->low > c->high ||
-		    c->high > TABLE_COUNT_MAX * TABLE_MAX_CELLS)
+		    c->high > TABLE_SUM_MAX)
 			return errf(err, errlen, "%s: bad interval", what);
 		return 0;
 	case CELL_PRIMARY:

@@ -326,12 +326,12 @@ random_sites(void **state)
 	for (uint64_t seed = 1; seed <= 300; seed++) {
 		uint64_t r = seed * 0x9E3779B97F4A7C15ULL + 7;
 		unsigned nsite = 1 + rnd(&r) % 6, kp = 5 + 5 * (rnd(&r) % 3);
-		struct table *truth[8], *u, *v;
+		struct table *truth[8], *rel[8], *u, *v;
 		struct pool *p = pool_new(st2, 2, kp),
 			    *q = pool_new(st2, 2, kp);
 		struct site_table *s;
 		size_t n;
-		char err[128], name[8];
+		char err[128], name[32];
 
 		for (unsigned i = 0; i < nsite; i++) {
 			struct suppress_policy pol = { rnd(&r) % 2 ? 5 : 10,
@@ -356,9 +356,14 @@ random_sites(void **state)
 			snprintf(name, sizeof(name), "s%u", i);
 			assert_int_equal(
 			    pool_add(p, name, t, err, sizeof(err)), 0);
+			rel[i] = t;
+		}
+		/* the other pool gets them in reverse order */
+		for (unsigned i = nsite; i-- > 0;) {
+			snprintf(name, sizeof(name), "s%u", i);
 			assert_int_equal(
-			    pool_add(q, name, t, err, sizeof(err)), 0);
-			table_free(t);
+			    pool_add(q, name, rel[i], err, sizeof(err)), 0);
+			table_free(rel[i]);
 		}
 		assert_int_equal(
 		    pool_finish(p, 1, &u, &s, &n, err, sizeof(err)), 0);

@@ -393,7 +393,7 @@ realistic_size(void **state)
 	(void)state;
 	/* sex x 10 age bands x 20 years, a third of the cells small */
 	for (int i = 0; i < 600; i++) {
-		char a[8], b[8], c[8];
+		char a[32], b[32], c[32];
 		const char *key[3] = { a, b, c };
 
 		snprintf(a, sizeof(a), "%c", "FMU"[i / 200]);

@@ -475,36 +475,36 @@ report(const char *what, const struct tally *tl)
 static void
 one_stratum(void **state)
 {
-	struct shape a = { 1, 12, 10, 10, 40 }, b = { 1, 6, 0, 30, 50 };
+	struct shape a = { 1, 14, 10, 10, 40 }, b = { 1, 6, 0, 30, 50 };
 	struct tally tl = { 0 };
 
 	(void)state;
-	run_shape(&a, 300, &tl);
-	run_shape(&b, 200, &tl);
+	run_shape(&a, 500, &tl);
+	run_shape(&b, 300, &tl);
 	report("1 stratum", &tl);
 }
 
 static void
 two_strata(void **state)
 {
-	struct shape a = { 2, 8, 15, 10, 35 }, b = { 2, 5, 0, 20, 60 };
+	struct shape a = { 2, 12, 15, 10, 35 }, b = { 2, 5, 0, 20, 60 };
 	struct tally tl = { 0 };
 
 	(void)state;
-	run_shape(&a, 300, &tl);
-	run_shape(&b, 200, &tl);
+	run_shape(&a, 400, &tl);
+	run_shape(&b, 300, &tl);
 	report("2 strata", &tl);
 }
 
 static void
 three_strata(void **state)
 {
-	struct shape a = { 3, 5, 20, 10, 35 }, b = { 3, 4, 0, 10, 70 };
+	struct shape a = { 3, 6, 20, 10, 35 }, b = { 3, 4, 0, 10, 70 };
 	struct tally tl = { 0 };
 
 	(void)state;
-	run_shape(&a, 300, &tl);
-	run_shape(&b, 150, &tl);
+	run_shape(&a, 400, &tl);
+	run_shape(&b, 200, &tl);
 	report("3 strata", &tl);
 }
 
@@ -515,8 +515,8 @@ four_strata(void **state)
 	struct tally tl = { 0 };
 
 	(void)state;
-	run_shape(&a, 200, &tl);
-	run_shape(&b, 200, &tl);
+	run_shape(&a, 300, &tl);
+	run_shape(&b, 300, &tl);
 	report("4 strata", &tl);
 }
 
@@ -527,7 +527,7 @@ five_strata(void **state)
 	struct tally tl = { 0 };
 
 	(void)state;
-	run_shape(&a, 60, &tl);
+	run_shape(&a, 150, &tl);
 	report("5 strata", &tl);
 }
 

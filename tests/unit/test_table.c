@@ -34,7 +34,7 @@ get_find_append(void **state)
 	longv[TABLE_VALUE_MAX] = '\0';
 	assert_null(table_get(t, bad));
 	for (int i = 0; i < 100; i++) { /* growth keeps earlier cells */
-		char v[8];
+		char v[16];
 		const char *k[2] = { "U", v };
 
 		snprintf(v, sizeof(v), "%d", i);

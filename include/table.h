@@ -65,7 +65,8 @@ void table_free(struct table *);
 /* A deep copy, or NULL (logged). */
 struct table *table_dup(const struct table *);
 /* The cell with this key (nstrata values), inserted with count 0 if new.
- * NULL if a value is too long or memory runs out. */
+ * NULL if a value is too long, the table is full (TABLE_MAX_CELLS) or
+ * memory runs out. */
 struct cell *table_get(struct table *, const char *const *key);
 /* Appends a cell with this key without looking for it first: for callers
  * that know the key is new (table_check() finds duplicates). NULL if a

@@ -459,9 +459,9 @@ eliminate(struct sys *y, const size_t *rows, size_t nr, unsigned char *dcol)
 		    "suppress: rank test over %zu x %zu too large", nr, nc);
 		return -1;
 	}
-	B = calloc(maxr * nc, sizeof(*B));
-	v = calloc(nc, sizeof(*v));
-	piv = calloc(maxr, sizeof(*piv));
+	B = calloc(maxr * nc + 1, sizeof(*B));
+	v = calloc(nc + 1, sizeof(*v));
+	piv = calloc(maxr + 1, sizeof(*piv));
 	if (B == NULL || v == NULL || piv == NULL) {
 		log_warn("suppress: calloc");
 		goto out;

@@ -472,6 +472,55 @@ report(const char *what, const struct tally *tl)
 	    what, tl->tables, tl->cells, tl->withheld, tl->determined_checks);
 }
 
+/* A table over nstrata strata with the given cells, the ones in held[]
+ * withheld; the checker must count want determined. */
+static void
+expect_determined(
+    int nstrata, const char *const *cells, size_t n, const char *held, int want)
+{
+	static const int strata[] = { 1, 2, 3 };
+	struct table *t = table_new(strata, nstrata);
+
+	for (size_t i = 0; i < n; i++) {
+		char buf[16], *save = NULL;
+		const char *key[3];
+
+		snprintf(buf, sizeof(buf), "%s", cells[i]);
+		key[0] = strtok_r(buf, "/", &save);
+		for (int d = 1; d < nstrata; d++)
+			key[d] = strtok_r(NULL, "/", &save);
+		table_append(t, key)->count = 20;
+		if (held[i] == 'x') {
+			t->cells[i].state = CELL_COMPLEMENTARY;
+			t->cells[i].count = 0;
+		}
+	}
+	assert_int_equal(count_determined(t), want);
+	table_free(t);
+}
+
+/* The checker itself finds what it must. */
+static void
+checker_finds_unsafe(void **state)
+{
+	static const char *const row[] = { "a", "b", "c" };
+	static const char *const sq[] = { "F/a", "F/b", "F/c", "M/a", "M/b",
+		"M/c" };
+	static const char *const cube[] = { "F/a/1", "F/a/2", "F/b/1", "F/b/2",
+		"M/a/1", "M/a/2", "M/b/1", "M/b/2" };
+
+	(void)state;
+	expect_determined(1, row, 3, "x..", 1);
+	expect_determined(1, row, 3, "xx.", 0);
+	expect_determined(2, sq, 6, "xx....", 2); /* one row: columns */
+	expect_determined(2, sq, 6, "x..x..", 2); /* one column: rows */
+	expect_determined(2, sq, 6, "xx.xx.", 0); /* a box */
+	expect_determined(2, sq, 6, "xxxxxx", 0);
+	/* in 3-D a 2x2 face is not enough: the 2-D margins give it */
+	expect_determined(3, cube, 8, "xxxx....", 4);
+	expect_determined(3, cube, 8, "xxxxxxxx", 0);
+}
+
 static void
 one_stratum(void **state)
 {
@@ -535,6 +584,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(checker_finds_unsafe),
 		cmocka_unit_test(one_stratum),
 		cmocka_unit_test(two_strata),
 		cmocka_unit_test(three_strata),

@@ -11,7 +11,9 @@
  *   per stratum, every marginal sum over every proper subset of strata is
  *   assumed known; further cells are withheld until no withheld cell is a
  *   linear combination of those margins and the released cells (an exact
- *   rank test decides);
+ *   rank test decides), and until the table's own total and the labels
+ *   (primary: 1..k-1; complementary: 0 or >= k) pin no withheld cell to
+ *   a single value (table_bounds());
  * - withheld cells keep their key, lose their count, and say why; a
  *   withheld zero that the researcher could otherwise infer is listed;
  * - when the work would exceed the bounds below, or anything fails, the

@@ -88,6 +88,16 @@ int table_key_cmp(const struct cell *a, const struct cell *b);
  * high for CELL_INTERVAL, nothing for a withheld cell), values within
  * TABLE_SUM_MAX. */
 int table_check(struct table *, char *err, size_t errlen);
+/*
+ * What t's own released numbers say about each cell (lo[i], hi[i] for
+ * t->cells[i]; t's total must be a released count): a released cell is
+ * exact; a withheld one starts from its label (primary [1, min_cell - 1],
+ * from 0 if zeros_masked; complementary 0 or at least min_cell; an
+ * interval its own) and is tightened by the one equation "withheld cells
+ * sum to R = total - released cells" ([max(lo, R - others' highs),
+ * min(hi, R - others' lows)]), a few passes until nothing moves.
+ */
+void table_bounds(const struct table *t, uint64_t *lo, uint64_t *hi);
 /* Name of a stratum ("sex", "age_band", ...) or NULL. */
 const char *table_stratum_name(int stratum);
 /* The stratum named name, or -1. */

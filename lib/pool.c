@@ -176,54 +176,6 @@ pool_add(struct pool *p, const char *site, const struct table *t, char *err,
 	return 0;
 }
 
-/*
- * Bounds of every cell of one site's table from its single published
- * equation: withheld cells sum to R = total - released. Each starts from
- * its label (primary [low, k-1], complementary [0, R]) and is tightened
- * by the others: [max(lo, R - sum of other highs), min(hi, R - sum of
- * other lows)], which is exact for one equation over a box.
- */
-static void
-site_bounds(const struct table *t, struct bounds *b)
-{
-	uint64_t r = t->total.count, L = 0, H = 0;
-
-	for (size_t i = 0; i < t->ncells; i++)
-		if (t->cells[i].state == CELL_COUNT)
-			r -= t->cells[i].count;
-	for (size_t i = 0; i < t->ncells; i++) {
-		const struct cell *c = &t->cells[i];
-
-		switch (c->state) {
-		case CELL_COUNT:
-			b->lo[i] = b->hi[i] = c->count;
-			continue;
-		case CELL_PRIMARY:
-			b->lo[i] = primary_low(t);
-			b->hi[i] = t->min_cell - 1 < r ? t->min_cell - 1 : r;
-			break;
-		default:
-			b->lo[i] = 0;
-			b->hi[i] = r;
-			break;
-		}
-		L += b->lo[i];
-		H += b->hi[i];
-	}
-	for (size_t i = 0; i < t->ncells; i++) {
-		uint64_t olo, ohi, lo, hi;
-
-		if (t->cells[i].state == CELL_COUNT)
-			continue;
-		olo = L - b->lo[i];
-		ohi = H - b->hi[i];
-		lo = r > ohi && r - ohi > b->lo[i] ? r - ohi : b->lo[i];
-		hi = r - olo < b->hi[i] ? r - olo : b->hi[i];
-		b->lo[i] = lo;
-		b->hi[i] = hi;
-	}
-}
-
 /* Every key any site lists, once, in order: the pooled table's cells. */
 static struct table *
 pooled_keys(const struct pool *p)
@@ -430,7 +382,7 @@ pool_compute(struct pool *p, char *err, size_t errlen)
 		b[s].hi = calloc(n, sizeof(*b[s].hi));
 		if (b[s].lo == NULL || b[s].hi == NULL)
 			goto nomem;
-		site_bounds(p->site[s].table, &b[s]);
+		table_bounds(p->site[s].table, b[s].lo, b[s].hi);
 	}
 	for (size_t i = 0; i < u->ncells; i++)
 		if (pp[i])

@@ -28,6 +28,11 @@
  * a withheld box is determined; in a full hypercube it is also the
  * smallest pattern that protects a cell. The rank test runs again and
  * the loop stops when it finds nothing.
+ *
+ * Last, the one equation the table itself publishes (its total) and the
+ * labels must not pin a withheld cell (table_bounds()); while one is
+ * pinned, the smallest released cell is withheld too and the loop runs
+ * again.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -443,16 +448,20 @@ overflow:
 }
 
 /*
- * Gauss-Jordan elimination of the equations rows[0..nr) over the
- * unknowns; sets dcol[u] for each unknown u the equations determine: one
- * whose pivot row has no other non-zero entry once fully reduced.
+ * Gauss-Jordan elimination of the equations over the unknowns; sets
+ * dcol[u] for each unknown u they determine: one whose pivot row has no
+ * other non-zero entry once fully reduced.
  */
 static int
-eliminate(struct sys *y, const size_t *rows, size_t nr, unsigned char *dcol)
+eliminate(struct sys *y, unsigned char *dcol)
 {
-	size_t nc = y->nu, maxr = nr < nc ? nr : nc, rank = 0, *piv;
+	size_t nc = y->nu, nr = 0, maxr, rank = 0, *piv;
 	int64_t *B, *v;
 	int rc = -1;
+
+	for (size_t r = 0; r < y->nrow; r++)
+		nr += y->ptr[r] < y->ptr[r + 1];
+	maxr = nr < nc ? nr : nc;
 
 	if (maxr > SUPPRESS_MAX_ENTRIES / nc) {
 		log_warnx(
@@ -466,9 +475,11 @@ eliminate(struct sys *y, const size_t *rows, size_t nr, unsigned char *dcol)
 		log_warn("suppress: calloc");
 		goto out;
 	}
-	for (size_t k = 0; k < nr && rank < nc; k++) {
-		size_t r = rows[k], p;
+	for (size_t r = 0; r < y->nrow && rank < nc; r++) {
+		size_t p;
 
+		if (y->ptr[r] == y->ptr[r + 1])
+			continue;
 		memset(v, 0, nc * sizeof(*v));
 		for (size_t e = y->ptr[r]; e < y->ptr[r + 1]; e++)
 			v[y->col[e]] = 1;
@@ -512,7 +523,6 @@ static long
 cube_determined(const struct cube *c, unsigned char *det)
 {
 	struct sys y;
-	size_t *rows = NULL, nr = 0;
 	unsigned char *dcol = NULL;
 	long ndet = -1;
 
@@ -525,16 +535,11 @@ cube_determined(const struct cube *c, unsigned char *det)
 		ndet = (long)y.nu;
 		goto out;
 	}
-	rows = malloc(y.nrow * sizeof(*rows));
-	dcol = calloc(y.nu, 1);
-	if (rows == NULL || dcol == NULL) {
+	if ((dcol = calloc(y.nu, 1)) == NULL) {
 		log_warn("suppress: calloc");
 		goto out;
 	}
-	for (size_t r = 0; r < y.nrow; r++)
-		if (y.ptr[r] < y.ptr[r + 1])
-			rows[nr++] = r;
-	if (eliminate(&y, rows, nr, dcol) == -1)
+	if (eliminate(&y, dcol) == -1)
 		goto out;
 	ndet = 0;
 	for (size_t u = 0; u < y.nu; u++)
@@ -543,7 +548,6 @@ cube_determined(const struct cube *c, unsigned char *det)
 			ndet++;
 		}
 out:
-	free(rows);
 	free(dcol);
 	sys_free(&y);
 	return ndet;
@@ -628,11 +632,103 @@ count_withheld(const struct table *t)
 	return n;
 }
 
+/*
+ * Protects t in place: cells not CELL_COUNT stay withheld; when k > 0,
+ * cells below k (and zeros if mask) become primary first. -1 when t
+ * cannot be protected within the bounds.
+ */
+static int
+protect(struct table *t, unsigned k, int mask)
+{
+	struct cube c;
+	int rc;
+
+	if (cube_build(&c, t) == -1)
+		return -1;
+	for (size_t i = 0; k > 0 && i < c.ncell; i++)
+		if (c.st[i] == ST_KNOWN && c.count[i] < k &&
+		    (c.count[i] > 0 || mask))
+			c.st[i] = ST_PRIMARY;
+	rc = cube_protect(&c) == -1 || cube_apply(&c, t) == -1 ? -1 : 0;
+	cube_free(&c);
+	table_sort(t);
+	return rc;
+}
+
+/*
+ * The table's own total and the labels must not pin a withheld cell to
+ * one value (say a lone primary that only a 1 can fill, or a withheld
+ * zero): while one is, the smallest released non-zero cell (or, when
+ * none is left, a listed zero) is withheld too. When the primary label alone is
+ * one value (k = 2: n = 1) labels give primaries away whatever is withheld, and
+ * this check is skipped. 0 when nothing is pinned, 1 after withholding a cell,
+ * -1 when nothing is left to withhold.
+ */
+static int
+unpin(struct table *t)
+{
+	uint64_t *lo, *hi, plo = t->zeros_masked ? 0 : 1;
+	size_t best = SIZE_MAX;
+	int pinned = 0;
+
+	if (plo + 1 >= t->min_cell)
+		return 0;
+
+	lo = calloc(t->ncells, sizeof(*lo));
+	hi = calloc(t->ncells, sizeof(*hi));
+	if (lo == NULL || hi == NULL) {
+		log_warn("suppress: calloc");
+		free(lo);
+		free(hi);
+		return -1;
+	}
+	table_bounds(t, lo, hi);
+	for (size_t i = 0; i < t->ncells; i++) {
+		const struct cell *c = &t->cells[i];
+
+		if (c->state == CELL_COUNT) {
+			/* non-zero first, then the smallest */
+			if (best == SIZE_MAX ||
+			    (c->count > 0) > (t->cells[best].count > 0) ||
+			    ((c->count > 0) == (t->cells[best].count > 0) &&
+				c->count < t->cells[best].count))
+				best = i;
+		} else if (lo[i] == hi[i])
+			pinned = 1;
+	}
+	free(lo);
+	free(hi);
+	if (!pinned)
+		return 0;
+	if (best == SIZE_MAX)
+		return -1;
+	t->cells[best].state = CELL_COMPLEMENTARY;
+	t->cells[best].count = 0;
+	return 1;
+}
+
+/* protect(), then unpin() and protect again until nothing is pinned;
+ * withholds t entirely when that fails. */
+static void
+protect_all(struct table *t, unsigned k, int mask)
+{
+	int r = 1;
+
+	if (protect(t, k, mask) == -1) {
+		withhold_entirely(t);
+		return;
+	}
+	for (int round = 0; r == 1 && round < MAX_ROUNDS; round++)
+		if ((r = unpin(t)) == 1 && protect(t, 0, 0) == -1)
+			r = -1;
+	if (r != 0)
+		withhold_entirely(t);
+}
+
 int
 suppress_table(
     struct table *t, const struct suppress_policy *p, char *err, size_t errlen)
 {
-	struct cube c;
 	uint64_t sum = 0, total;
 
 	if (p->k < 1 || p->k > SUPPRESS_MAX_K)
@@ -673,26 +769,14 @@ suppress_table(
 		t->ncells = 0;
 		return 0;
 	}
-	if (t->ncells == 0)
-		return 0;
-	if (cube_build(&c, t) == -1) {
-		withhold_entirely(t);
-		return 0;
-	}
-	for (size_t i = 0; i < c.ncell; i++)
-		if (c.count[i] < p->k && (c.count[i] > 0 || p->mask_zeros))
-			c.st[i] = ST_PRIMARY;
-	if (cube_protect(&c) == -1 || cube_apply(&c, t) == -1)
-		withhold_entirely(t);
-	cube_free(&c);
-	table_sort(t);
+	if (t->ncells > 0)
+		protect_all(t, p->k, p->mask_zeros);
 	return 0;
 }
 
 long
 suppress_resolve(struct table *t, char *err, size_t errlen)
 {
-	struct cube c;
 	size_t before = count_withheld(t), n = t->ncells;
 
 	if (t->total.state == CELL_PRIMARY && t->ncells == 0)
@@ -703,17 +787,9 @@ suppress_resolve(struct table *t, char *err, size_t errlen)
 		return errf(err, errlen, "%zu cells", t->ncells);
 	if (t->ncells == 0 || before == 0)
 		return 0;
-	if (cube_build(&c, t) == -1) {
-		withhold_entirely(t);
+	protect_all(t, 0, 0);
+	if (t->ncells == 0)
 		return (long)n;
-	}
-	if (cube_protect(&c) == -1 || cube_apply(&c, t) == -1) {
-		cube_free(&c);
-		withhold_entirely(t);
-		return (long)n;
-	}
-	cube_free(&c);
-	table_sort(t);
 	return (long)(count_withheld(t) - before);
 }
 

@@ -310,3 +310,76 @@ table_check(struct table *t, char *err, size_t errlen)
 	}
 	return 0;
 }
+
+/* One pass of tightening; 1 if a bound moved. */
+static int
+bounds_pass(const struct table *t, uint64_t r, uint64_t *lo, uint64_t *hi)
+{
+	uint64_t L = 0, H = 0;
+	int moved = 0;
+
+	for (size_t i = 0; i < t->ncells; i++)
+		if (t->cells[i].state != CELL_COUNT) {
+			L += lo[i];
+			H += hi[i];
+		}
+	for (size_t i = 0; i < t->ncells; i++) {
+		uint64_t olo = L - lo[i], ohi = H - hi[i], l = lo[i], h = hi[i];
+
+		if (t->cells[i].state == CELL_COUNT)
+			continue;
+		if (r > ohi && r - ohi > l)
+			l = r - ohi;
+		if (r - (olo < r ? olo : r) < h)
+			h = r - (olo < r ? olo : r);
+		if (t->cells[i].state == CELL_COMPLEMENTARY) {
+			/* a complement was releasable: 0 or at least k */
+			if (h < t->min_cell)
+				h = 0;
+			if (l > 0 && l < t->min_cell)
+				l = t->min_cell;
+		}
+		if (l > h)
+			l = h;
+		moved |= l != lo[i] || h != hi[i];
+		lo[i] = l;
+		hi[i] = h;
+	}
+	return moved;
+}
+
+void
+table_bounds(const struct table *t, uint64_t *lo, uint64_t *hi)
+{
+	uint64_t r = t->total.count;
+
+	for (size_t i = 0; i < t->ncells; i++)
+		if (t->cells[i].state == CELL_COUNT)
+			r -= t->cells[i].count < r ? t->cells[i].count : r;
+	for (size_t i = 0; i < t->ncells; i++) {
+		const struct cell *c = &t->cells[i];
+
+		switch (c->state) {
+		case CELL_COUNT:
+			lo[i] = hi[i] = c->count;
+			continue;
+		case CELL_PRIMARY:
+			lo[i] = t->zeros_masked ? 0 : 1;
+			hi[i] = t->min_cell > 0 ? t->min_cell - 1 : 0;
+			break;
+		case CELL_INTERVAL:
+			lo[i] = c->low;
+			hi[i] = c->high;
+			break;
+		default:
+			lo[i] = 0;
+			hi[i] = r;
+			break;
+		}
+		hi[i] = hi[i] < r ? hi[i] : r;
+		lo[i] = lo[i] < hi[i] ? lo[i] : hi[i];
+	}
+	for (int pass = 0; pass < 16; pass++)
+		if (!bounds_pass(t, r, lo, hi))
+			break;
+}

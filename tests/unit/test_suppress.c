@@ -253,6 +253,36 @@ total_is_sum_of_cells(void **state)
 }
 
 static void
+labels_and_total_pin_nothing(void **state)
+{
+	static const int st[] = { SEX, AGE };
+	struct table *t = mk(st, 1, "a=0 b=9 c=0 d=9");
+	struct table *u = mk(st, 2, "F/a=0 F/b=0 M/a=2 M/b=2");
+	uint64_t lo[4], hi[4];
+
+	(void)state;
+	/* T = 18 and two primaries below 10: both would be 9. A withheld
+	 * zero leaves them anywhere in [1, 9]. */
+	run(t, 10, 0);
+	assert_int_equal(t->total.count, 18);
+	assert_int_equal(at(t, "b")->state, CELL_PRIMARY);
+	assert_int_equal(at(t, "d")->state, CELL_PRIMARY);
+	assert_int_equal(at(t, "a")->state, CELL_COMPLEMENTARY);
+	table_bounds(t, lo, hi);
+	assert_int_equal(lo[1], 1);
+	assert_int_equal(hi[1], 9);
+	assert_int_equal(hi[0], 16);
+	/* T = 4, k = 3: two primaries of at most 2 and complements that
+	 * cannot reach 3, so 2 and 2. Only the total can go. */
+	run(u, 3, 0);
+	assert_int_equal(u->ncells, 0);
+	assert_int_equal(u->total.state, CELL_COUNT);
+	assert_int_equal(u->total.count, 4);
+	table_free(t);
+	table_free(u);
+}
+
+static void
 min_cell_rule(void **state)
 {
 	unsigned k;
@@ -425,6 +455,7 @@ main(void)
 		cmocka_unit_test(no_strata),
 		cmocka_unit_test(single_valued_stratum),
 		cmocka_unit_test(total_is_sum_of_cells),
+		cmocka_unit_test(labels_and_total_pin_nothing),
 		cmocka_unit_test(min_cell_rule),
 		cmocka_unit_test(bad_input),
 		cmocka_unit_test(check_finds_unsafe),

@@ -352,7 +352,7 @@ shuffled(struct rng *r, const struct table *t)
 }
 
 struct tally {
-	unsigned tables, cells, withheld, determined_checks;
+	unsigned tables, cells, withheld, determined_checks, entire;
 };
 
 /* Checks one released table against the truth. */
@@ -382,8 +382,12 @@ check_release(const struct table *truth, const struct table *rel,
 	}
 	assert_int_equal(rel->total.state, CELL_COUNT);
 	assert_int_equal(rel->total.count, T);
-	/* Within these sizes the fail-safe must not be needed. */
-	assert_true(truth->ncells == 0 || rel->ncells > 0);
+	if (truth->ncells > 0 && rel->ncells == 0) {
+		/* withheld entirely: nothing else stops the table's own
+		 * total and labels from pinning a cell; must be rare */
+		tl->entire++;
+		return;
+	}
 	for (size_t i = 1; i < rel->ncells; i++)
 		assert_true(
 		    table_key_cmp(&rel->cells[i - 1], &rel->cells[i]) < 0);
@@ -436,6 +440,19 @@ check_release(const struct table *truth, const struct table *rel,
 	}
 	assert_int_equal(count_determined(rel), 0);
 	assert_int_equal(suppress_check(rel), 0);
+	/* the table's own total and the labels pin no withheld cell
+	 * (unless the primary label is a single value: k = 2) */
+	if ((p->mask_zeros ? 0 : 1) + 1 < p->k) {
+		uint64_t *lo = calloc(rel->ncells, sizeof(*lo));
+		uint64_t *hi = calloc(rel->ncells, sizeof(*hi));
+
+		table_bounds(rel, lo, hi);
+		for (size_t i = 0; i < rel->ncells; i++)
+			if (rel->cells[i].state != CELL_COUNT)
+				assert_true(lo[i] < hi[i]);
+		free(lo);
+		free(hi);
+	}
 	tl->determined_checks++;
 }
 
@@ -468,8 +485,10 @@ static void
 report(const char *what, const struct tally *tl)
 {
 	print_message("%s: %u tables, %u cells listed, %u withheld, "
-		      "%u checked for determined cells\n",
-	    what, tl->tables, tl->cells, tl->withheld, tl->determined_checks);
+		      "%u checked for determined cells, %u withheld entirely\n",
+	    what, tl->tables, tl->cells, tl->withheld, tl->determined_checks,
+	    tl->entire);
+	assert_true(tl->entire * 100 <= tl->tables);
 }
 
 /* A table over nstrata strata with the given cells, the ones in held[]

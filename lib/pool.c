@@ -338,7 +338,7 @@ pooled_cell(const struct pool *p, const struct bounds *b, struct cell *pc)
 static struct table *
 pool_compute(struct pool *p, char *err, size_t errlen)
 {
-	struct table *u = NULL;
+	struct table *u = NULL, *w;
 	struct bounds *b = NULL;
 	unsigned char *pp = NULL;
 	uint64_t tlo = 0, thi = 0;
@@ -384,11 +384,19 @@ pool_compute(struct pool *p, char *err, size_t errlen)
 			goto nomem;
 		table_bounds(p->site[s].table, b[s].lo, b[s].hi);
 	}
-	for (size_t i = 0; i < u->ncells; i++)
-		if (pp[i])
-			u->cells[i].state = CELL_PRIMARY;
+	/* The sites' tables may list new (withheld) cells now: key again. */
+	if ((w = pooled_keys(p)) == NULL)
+		goto nomem;
+	for (size_t i = 0; i < w->ncells; i++) {
+		const struct cell *o = table_search(u, &w->cells[i]);
+
+		if (o != NULL && pp[o - u->cells])
+			w->cells[i].state = CELL_PRIMARY;
 		else
-			pooled_cell(p, b, &u->cells[i]);
+			pooled_cell(p, b, &w->cells[i]);
+	}
+	table_free(u);
+	u = w;
 	if (texact) {
 		u->total.state = CELL_COUNT;
 		u->total.count = tlo;

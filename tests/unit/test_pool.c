@@ -206,6 +206,32 @@ pooled_primary(void **state)
 }
 
 static void
+pooled_primary_lists_new_cells(void **state)
+{
+	struct pool *p = pool_new(st2, 2, 10);
+	struct table *u;
+	struct site_table *s;
+	size_t n;
+	char err[128];
+
+	(void)state;
+	/* a's F/a = 6 (k 5) is a pooled primary; protecting it in a's
+	 * table takes the box with a's absent M/b, a known zero */
+	add(p, "a", node(st2, 2, "F/a=6 F/b=30 M/a=40", 5));
+	add(p, "b", node(st2, 2, "F/b=20", 5));
+	assert_int_equal(pool_finish(p, 1, &u, &s, &n, err, sizeof(err)), 0);
+	assert_int_equal(at(s[0].table, "M/b")->state, CELL_COMPLEMENTARY);
+	assert_int_equal(at(u, "F/a")->state, CELL_PRIMARY);
+	/* listed in the pooled table too: leaving it out would say 0 */
+	assert_int_equal(at(u, "M/b")->state, CELL_INTERVAL);
+	assert_int_equal(at(u, "M/b")->low, 0);
+	assert_int_equal(u->ncells, 4);
+	pool_sites_free(s, n);
+	table_free(u);
+	pool_free(p);
+}
+
+static void
 small_pooled_total(void **state)
 {
 	struct pool *p = pool_new(st1, 1, 10);
@@ -427,8 +453,13 @@ random_sites(void **state)
 			else
 				assert_true(sum >= 1 && sum < kp);
 		}
-		for (size_t j = 0; j < n; j++)
+		for (size_t j = 0; j < n; j++) {
 			assert_int_equal(suppress_check(s[j].table), 0);
+			/* every key a site lists is listed pooled */
+			for (size_t i = 0; i < s[j].table->ncells; i++)
+				assert_non_null(
+				    table_search(u, &s[j].table->cells[i]));
+		}
 		pool_sites_free(s, n);
 		table_free(u);
 		table_free(v);
@@ -449,6 +480,7 @@ main(void)
 		cmocka_unit_test(intervals),
 		cmocka_unit_test(entire_withheld_site),
 		cmocka_unit_test(pooled_primary),
+		cmocka_unit_test(pooled_primary_lists_new_cells),
 		cmocka_unit_test(small_pooled_total),
 		cmocka_unit_test(unsafe_node_is_fixed),
 		cmocka_unit_test(refused),

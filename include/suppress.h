@@ -32,11 +32,12 @@
 #define SUPPRESS_DEFAULT_K 10
 #define SUPPRESS_MAX_K	   1000000
 /* Bounds of one table's protection: cells of the hypercube, entries of
- * the elimination matrix, and entry updates of one rank test (about a
- * second). Beyond them the table is withheld entirely. */
+ * the elimination matrix, and entry updates of all its rank tests
+ * together (a second or two). Beyond them the table is withheld
+ * entirely. */
 #define SUPPRESS_MAX_CELLS   TABLE_MAX_CELLS
 #define SUPPRESS_MAX_ENTRIES (8u << 20)
-#define SUPPRESS_MAX_WORK    2000000000ULL
+#define SUPPRESS_MAX_WORK    4000000000ULL
 
 struct suppress_policy {
 	unsigned k;	/* minimum cell size, >= 1 */

@@ -17,8 +17,9 @@
  * The margins over S whose coordinates avoid the last value of every
  * dimension in S form a basis of all margins, which keeps the system
  * small. The test runs Gauss-Jordan elimination in exact integer
- * arithmetic (rows kept primitive by their gcd); an overflow or a system
- * beyond SUPPRESS_MAX_WORK makes the caller withhold everything.
+ * arithmetic (rows kept primitive by their gcd); an overflow, or more
+ * work than SUPPRESS_MAX_ENTRIES / SUPPRESS_MAX_WORK allow for the whole
+ * table, makes the caller withhold everything.
  *
  * Complementary cells are chosen greedily: each cell the rank test finds
  * determined gets the cheapest "box" through it (two values per
@@ -65,7 +66,8 @@ struct cube {
 	size_t ncell;
 	uint64_t *count;
 	unsigned char *st;
-	size_t *tix; /* cell of t, or NO_CELL */
+	size_t *tix;	/* cell of t, or NO_CELL */
+	uint64_t *work; /* rank-test work left for the whole table */
 };
 
 int
@@ -144,12 +146,14 @@ value_index(const struct cube *c, int p, const char *s)
 	return v == NULL ? NO_CELL : (size_t)(v - c->val[p]);
 }
 
-/* Lays t's cells (t must have cells) out as a hypercube. */
+/* Lays t's cells (t must have cells) out as a hypercube; its rank tests
+ * spend from *work. */
 static int
-cube_build(struct cube *c, const struct table *t)
+cube_build(struct cube *c, const struct table *t, uint64_t *work)
 {
 	memset(c, 0, sizeof(*c));
 	c->t = t;
+	c->work = work;
 	c->ncell = 1;
 	for (int p = 0; p < t->nstrata; p++) {
 		if (cube_values(c, p) == -1)
@@ -318,7 +322,7 @@ cube_boxes(struct cube *c, const unsigned char *det)
 struct sys {
 	size_t nu, *ucell; /* unknowns: withheld cells, ascending */
 	size_t nrow, *ptr, *col;
-	uint64_t work; /* operations left */
+	uint64_t work; /* entry updates left */
 };
 
 static void
@@ -348,7 +352,7 @@ sys_build(struct sys *y, const struct cube *c)
 	unsigned full = (1u << c->nd) - 1;
 
 	memset(y, 0, sizeof(*y));
-	y->work = SUPPRESS_MAX_WORK;
+	y->work = *c->work;
 	if ((y->ucell = calloc(c->ncell, sizeof(*y->ucell))) == NULL)
 		goto nomem;
 	for (size_t i = 0; i < c->ncell; i++)
@@ -415,7 +419,7 @@ row_reduce(struct sys *y, int64_t *v, const int64_t *b, size_t p)
 	size_t n = y->nu;
 
 	if (y->work < n) {
-		log_warnx("suppress: rank test over its work bound");
+		log_warnx("suppress: rank tests over their work bound");
 		return -1;
 	}
 	y->work -= n;
@@ -548,6 +552,7 @@ cube_determined(const struct cube *c, unsigned char *det)
 			ndet++;
 		}
 out:
+	*c->work = y.work;
 	free(dcol);
 	sys_free(&y);
 	return ndet;
@@ -638,12 +643,12 @@ count_withheld(const struct table *t)
  * cannot be protected within the bounds.
  */
 static int
-protect(struct table *t, unsigned k, int mask)
+protect(struct table *t, unsigned k, int mask, uint64_t *work)
 {
 	struct cube c;
 	int rc;
 
-	if (cube_build(&c, t) == -1)
+	if (cube_build(&c, t, work) == -1)
 		return -1;
 	for (size_t i = 0; k > 0 && i < c.ncell; i++)
 		if (c.st[i] == ST_KNOWN && c.count[i] < k &&
@@ -712,14 +717,15 @@ unpin(struct table *t)
 static void
 protect_all(struct table *t, unsigned k, int mask)
 {
+	uint64_t work = SUPPRESS_MAX_WORK;
 	int r = 1;
 
-	if (protect(t, k, mask) == -1) {
+	if (protect(t, k, mask, &work) == -1) {
 		withhold_entirely(t);
 		return;
 	}
 	for (int round = 0; r == 1 && round < MAX_ROUNDS; round++)
-		if ((r = unpin(t)) == 1 && protect(t, 0, 0) == -1)
+		if ((r = unpin(t)) == 1 && protect(t, 0, 0, &work) == -1)
 			r = -1;
 	if (r != 0)
 		withhold_entirely(t);
@@ -796,13 +802,14 @@ suppress_resolve(struct table *t, char *err, size_t errlen)
 long
 suppress_check(const struct table *t)
 {
+	uint64_t work = SUPPRESS_MAX_WORK;
 	struct cube c;
 	unsigned char *det;
 	long n;
 
 	if (t->ncells == 0 || count_withheld(t) == 0)
 		return 0;
-	if (cube_build(&c, t) == -1)
+	if (cube_build(&c, t, &work) == -1)
 		return -1;
 	if ((det = malloc(c.ncell)) == NULL) {
 		log_warn("suppress: malloc");

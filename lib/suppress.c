@@ -229,16 +229,6 @@ group_of(const struct cube *c, size_t i, const size_t *gs)
 	return g;
 }
 
-static size_t
-cube_nwithheld(const struct cube *c)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < c->ncell; i++)
-		n += WITHHELD(c->st[i]);
-	return n;
-}
-
 /* ------------------------------------------------ complementary cells */
 
 /*
@@ -363,7 +353,7 @@ sys_build(struct sys *y, const struct cube *c)
 		y->nrow += subset_strides(c, s, gs);
 	}
 	y->ptr = calloc(y->nrow + 1, sizeof(*y->ptr));
-	y->col = calloc(y->nu * (full ? full : 1), sizeof(*y->col));
+	y->col = calloc(y->nu * full + 1, sizeof(*y->col));
 	if (y->ptr == NULL || y->col == NULL)
 		goto nomem;
 	for (unsigned s = 0; s < full; s++) {
@@ -374,7 +364,7 @@ sys_build(struct sys *y, const struct cube *c)
 	}
 	for (size_t r = 0; r < y->nrow; r++)
 		y->ptr[r + 1] += y->ptr[r];
-	if ((fill = calloc(y->nrow, sizeof(*fill))) == NULL)
+	if ((fill = calloc(y->nrow + 1, sizeof(*fill))) == NULL)
 		goto nomem;
 	for (unsigned s = 0; s < full; s++) {
 		subset_strides(c, s, gs);
@@ -568,8 +558,6 @@ cube_protect(struct cube *c)
 	unsigned char *det;
 	int rc = -1;
 
-	if (cube_nwithheld(c) == 0)
-		return 0;
 	if ((det = malloc(c->ncell)) == NULL) {
 		log_warn("suppress: malloc");
 		return -1;
@@ -679,8 +667,8 @@ unpin(struct table *t)
 	if (plo + 1 >= t->min_cell)
 		return 0;
 
-	lo = calloc(t->ncells, sizeof(*lo));
-	hi = calloc(t->ncells, sizeof(*hi));
+	lo = calloc(t->ncells + 1, sizeof(*lo));
+	hi = calloc(t->ncells + 1, sizeof(*hi));
 	if (lo == NULL || hi == NULL) {
 		log_warn("suppress: calloc");
 		free(lo);

@@ -1,13 +1,15 @@
 /*
- * table.c — owns struct table storage: cells, keys, order. It never
- * decides what may be released (suppress.c does) or how a table looks
- * on paper or the wire (result.c does).
+ * table.c — owns struct table storage: cells, keys, order, and the
+ * structural check of a table that came from outside. It never decides
+ * what may be released (suppress.c does), how tables are pooled (pool.c)
+ * or how a table looks on paper or the wire (result.c does).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 #include "table.h"
+#include "util.h"
 #include "tally.pb-c.h"
 
 static const struct {
@@ -24,8 +26,7 @@ static const struct {
 const char *
 table_stratum_name(int stratum)
 {
-	for (size_t i = 0; i < sizeof(strata_names) / sizeof(strata_names[0]);
-	     i++)
+	for (size_t i = 0; i < nitems(strata_names); i++)
 		if (strata_names[i].id == stratum)
 			return strata_names[i].name;
 	return NULL;
@@ -34,11 +35,26 @@ table_stratum_name(int stratum)
 int
 table_stratum_parse(const char *name)
 {
-	for (size_t i = 0; i < sizeof(strata_names) / sizeof(strata_names[0]);
-	     i++)
+	for (size_t i = 0; i < nitems(strata_names); i++)
 		if (strcmp(strata_names[i].name, name) == 0)
 			return strata_names[i].id;
 	return -1;
+}
+
+const char *
+table_state_name(enum cell_state s)
+{
+	switch (s) {
+	case CELL_COUNT:
+		return "count";
+	case CELL_INTERVAL:
+		return "interval";
+	case CELL_PRIMARY:
+		return "primary";
+	case CELL_COMPLEMENTARY:
+		return "complementary";
+	}
+	return "?";
 }
 
 struct table *
@@ -70,6 +86,29 @@ table_free(struct table *t)
 	free(t);
 }
 
+struct table *
+table_dup(const struct table *t)
+{
+	struct table *d;
+
+	if ((d = malloc(sizeof(*d))) == NULL) {
+		log_warn("table: malloc");
+		return NULL;
+	}
+	*d = *t;
+	d->cells = NULL;
+	d->cap = t->ncells;
+	if (t->ncells > 0) {
+		if ((d->cells = calloc(t->ncells, sizeof(*d->cells))) == NULL) {
+			log_warn("table: calloc");
+			free(d);
+			return NULL;
+		}
+		memcpy(d->cells, t->cells, t->ncells * sizeof(*d->cells));
+	}
+	return d;
+}
+
 static int
 key_equal(const struct table *t, const struct cell *c, const char *const *key)
 {
@@ -79,19 +118,29 @@ key_equal(const struct table *t, const struct cell *c, const char *const *key)
 	return 1;
 }
 
-struct cell *
-table_get(struct table *t, const char *const *key)
+const struct cell *
+table_find(const struct table *t, const char *const *key)
 {
-	struct cell *c;
-
 	for (size_t i = 0; i < t->ncells; i++)
 		if (key_equal(t, &t->cells[i], key))
 			return &t->cells[i];
+	return NULL;
+}
+
+struct cell *
+table_append(struct table *t, const char *const *key)
+{
+	struct cell *c;
+
 	for (int i = 0; i < t->nstrata; i++)
 		if (strlen(key[i]) >= TABLE_VALUE_MAX) {
 			log_warnx("table: stratum value too long");
 			return NULL;
 		}
+	if (t->ncells >= TABLE_MAX_CELLS) {
+		log_warnx("table: more than %d cells", TABLE_MAX_CELLS);
+		return NULL;
+	}
 	if (t->ncells == t->cap) {
 		size_t ncap = t->cap ? t->cap * 2 : 16;
 		struct cell *nc = reallocarray(t->cells, ncap, sizeof(*nc));
@@ -110,11 +159,18 @@ table_get(struct table *t, const char *const *key)
 	return c;
 }
 
-static int
-cell_cmp(const void *a, const void *b)
+struct cell *
+table_get(struct table *t, const char *const *key)
 {
-	const struct cell *x = a, *y = b;
+	for (size_t i = 0; i < t->ncells; i++)
+		if (key_equal(t, &t->cells[i], key))
+			return &t->cells[i];
+	return table_append(t, key);
+}
 
+int
+table_key_cmp(const struct cell *x, const struct cell *y)
+{
 	for (int i = 0; i < TABLE_MAX_STRATA; i++) {
 		int r = strcmp(x->key[i], y->key[i]);
 		if (r != 0)
@@ -123,9 +179,207 @@ cell_cmp(const void *a, const void *b)
 	return 0;
 }
 
+static int
+cell_cmp(const void *a, const void *b)
+{
+	return table_key_cmp(a, b);
+}
+
+const struct cell *
+table_search(const struct table *t, const struct cell *like)
+{
+	if (t->ncells == 0)
+		return NULL;
+	return bsearch(like, t->cells, t->ncells, sizeof(*t->cells), cell_cmp);
+}
+
 void
 table_sort(struct table *t)
 {
 	if (t->ncells > 1)
 		qsort(t->cells, t->ncells, sizeof(*t->cells), cell_cmp);
+}
+
+static int
+cell_value_cmp(const struct cell *a, const struct cell *b)
+{
+	if (a->state != b->state)
+		return a->state < b->state ? -1 : 1;
+	if (a->count != b->count)
+		return a->count < b->count ? -1 : 1;
+	if (a->state == CELL_INTERVAL &&
+	    (a->low != b->low || a->high != b->high))
+		return a->low != b->low ? (a->low < b->low ? -1 : 1)
+					: (a->high < b->high ? -1 : 1);
+	return 0;
+}
+
+int
+table_cmp(const struct table *a, const struct table *b)
+{
+	int r;
+
+	if (a->nstrata != b->nstrata)
+		return a->nstrata < b->nstrata ? -1 : 1;
+	for (int i = 0; i < a->nstrata; i++)
+		if (a->strata[i] != b->strata[i])
+			return a->strata[i] < b->strata[i] ? -1 : 1;
+	if (a->min_cell != b->min_cell)
+		return a->min_cell < b->min_cell ? -1 : 1;
+	if ((r = cell_value_cmp(&a->total, &b->total)) != 0)
+		return r;
+	if (a->ncells != b->ncells)
+		return a->ncells < b->ncells ? -1 : 1;
+	for (size_t i = 0; i < a->ncells; i++) {
+		if ((r = table_key_cmp(&a->cells[i], &b->cells[i])) != 0)
+			return r;
+		if ((r = cell_value_cmp(&a->cells[i], &b->cells[i])) != 0)
+			return r;
+	}
+	return 0;
+}
+
+static int
+cell_check(const struct cell *c, const char *what, char *err, size_t errlen)
+{
+	switch (c->state) {
+	case CELL_COUNT:
+		if (c->low != 0 || c->high != 0)
+			return errf(
+			    err, errlen, "%s: a count with bounds", what);
+		if (c->count > TABLE_SUM_MAX)
+			return errf(err, errlen, "%s: count too large", what);
+		return 0;
+	case CELL_INTERVAL:
+		if (c->count != 0 || c->low > c->high ||
+		    c->high > TABLE_SUM_MAX)
+			return errf(err, errlen, "%s: bad interval", what);
+		return 0;
+	case CELL_PRIMARY:
+	case CELL_COMPLEMENTARY:
+		if (c->count != 0 || c->low != 0 || c->high != 0)
+			return errf(err, errlen,
+			    "%s: a withheld cell carries a count", what);
+		return 0;
+	}
+	return errf(err, errlen, "%s: unknown state", what);
+}
+
+int
+table_check(struct table *t, char *err, size_t errlen)
+{
+	char what[TABLE_MAX_STRATA * TABLE_VALUE_MAX + 16];
+
+	if (t->nstrata < 0 || t->nstrata > TABLE_MAX_STRATA)
+		return errf(err, errlen, "%d strata, at most %d", t->nstrata,
+		    TABLE_MAX_STRATA);
+	for (int i = 0; i < t->nstrata; i++) {
+		if (table_stratum_name(t->strata[i]) == NULL)
+			return errf(
+			    err, errlen, "unknown stratum %d", t->strata[i]);
+		for (int j = 0; j < i; j++)
+			if (t->strata[j] == t->strata[i])
+				return errf(err, errlen, "stratum %s twice",
+				    table_stratum_name(t->strata[i]));
+	}
+	if (t->ncells > TABLE_MAX_CELLS)
+		return errf(err, errlen, "%zu cells, at most %d", t->ncells,
+		    TABLE_MAX_CELLS);
+	if (t->nstrata == 0 && t->ncells > 0)
+		return errf(err, errlen, "cells in a table without strata");
+	if (cell_check(&t->total, "total", err, errlen) == -1)
+		return -1;
+	table_sort(t);
+	for (size_t i = 0; i < t->ncells; i++) {
+		const struct cell *c = &t->cells[i];
+
+		what[0] = '\0';
+		for (int j = 0; j < t->nstrata; j++) {
+			if (j > 0)
+				strlcat(what, "/", sizeof(what));
+			strlcat(what, c->key[j], sizeof(what));
+		}
+		for (int j = t->nstrata; j < TABLE_MAX_STRATA; j++)
+			if (c->key[j][0] != '\0')
+				return errf(
+				    err, errlen, "cell %s: extra key", what);
+		if (i > 0 && table_key_cmp(&t->cells[i - 1], c) == 0)
+			return errf(err, errlen, "cell %s twice", what);
+		if (cell_check(c, what, err, errlen) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* One pass of tightening; 1 if a bound moved. */
+static int
+bounds_pass(const struct table *t, uint64_t r, uint64_t *lo, uint64_t *hi)
+{
+	uint64_t L = 0, H = 0;
+	int moved = 0;
+
+	for (size_t i = 0; i < t->ncells; i++)
+		if (t->cells[i].state != CELL_COUNT) {
+			L += lo[i];
+			H += hi[i];
+		}
+	for (size_t i = 0; i < t->ncells; i++) {
+		uint64_t olo = L - lo[i], ohi = H - hi[i], l = lo[i], h = hi[i];
+
+		if (t->cells[i].state == CELL_COUNT)
+			continue;
+		if (r > ohi && r - ohi > l)
+			l = r - ohi;
+		if (r - (olo < r ? olo : r) < h)
+			h = r - (olo < r ? olo : r);
+		if (t->cells[i].state == CELL_COMPLEMENTARY) {
+			/* a complement was releasable: 0 or at least k */
+			if (h < t->min_cell)
+				h = 0;
+			if (l > 0 && l < t->min_cell)
+				l = t->min_cell;
+		}
+		if (l > h)
+			l = h;
+		moved |= l != lo[i] || h != hi[i];
+		lo[i] = l;
+		hi[i] = h;
+	}
+	return moved;
+}
+
+void
+table_bounds(const struct table *t, uint64_t *lo, uint64_t *hi)
+{
+	uint64_t r = t->total.count;
+
+	for (size_t i = 0; i < t->ncells; i++)
+		if (t->cells[i].state == CELL_COUNT)
+			r -= t->cells[i].count < r ? t->cells[i].count : r;
+	for (size_t i = 0; i < t->ncells; i++) {
+		const struct cell *c = &t->cells[i];
+
+		switch (c->state) {
+		case CELL_COUNT:
+			lo[i] = hi[i] = c->count;
+			continue;
+		case CELL_PRIMARY:
+			lo[i] = t->zeros_masked ? 0 : 1;
+			hi[i] = t->min_cell > 0 ? t->min_cell - 1 : 0;
+			break;
+		case CELL_INTERVAL:
+			lo[i] = c->low;
+			hi[i] = c->high;
+			break;
+		default:
+			lo[i] = 0;
+			hi[i] = r;
+			break;
+		}
+		hi[i] = hi[i] < r ? hi[i] : r;
+		lo[i] = lo[i] < hi[i] ? lo[i] : hi[i];
+	}
+	for (int pass = 0; pass < 16; pass++)
+		if (!bounds_pass(t, r, lo, hi))
+			break;
 }

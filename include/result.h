@@ -88,8 +88,8 @@ void table_proto_free(Tally__Table *);
  * one key value per stratum, each a printable UTF-8 string shorter than
  * TABLE_VALUE_MAX, distinct keys, exactly the fields a cell's state
  * allows, values within TABLE_SUM_MAX, min_cell within SUPPRESS_MAX_K).
- * NULL with the reason in err otherwise. The table is sorted and marked
- * zeros_masked (the message does not say).
+ * NULL with the reason in err otherwise. The table is sorted; it is
+ * zeros_masked unless the message says zeros were released.
  */
 struct table *table_from_proto(const Tally__Table *, char *err, size_t errlen);
 /* A result from a Result message (pooled table, per-site tables, site

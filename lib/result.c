@@ -498,6 +498,8 @@ table_to_proto(const struct table *t)
 	cell_to_proto(&t->total, m->total);
 	m->has_min_cell = 1;
 	m->min_cell = t->min_cell;
+	m->has_zeros_masked = 1;
+	m->zeros_masked = t->zeros_masked != 0;
 	m->n_cells = t->ncells;
 	m->cells = t->ncells ? (Tally__Cell **)(void *)(base + o_cellp) : NULL;
 	for (size_t i = 0; i < t->ncells; i++) {
@@ -636,7 +638,8 @@ table_from_proto(const Tally__Table *m, char *err, size_t errlen)
 	if (cell_from_proto(m->total, &t->total, "total", err, errlen) == -1)
 		goto fail;
 	t->min_cell = m->has_min_cell ? m->min_cell : 0;
-	t->zeros_masked = 1;
+	/* Unsaid means the cautious reading: a withheld cell may be 0. */
+	t->zeros_masked = m->has_zeros_masked ? m->zeros_masked : 1;
 	if (table_check(t, err, errlen) == -1)
 		goto fail;
 	return t;

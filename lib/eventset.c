@@ -1,0 +1,362 @@
+/*
+ * eventset.c — owns reading an event criterion's rows from the Baseline
+ * DB: the constant SQL (one covering index per table, named with INDEXED
+ * BY so that a plan never silently degrades to a table scan), binding,
+ * per-row filters. Every value is bound; no text from a query is ever
+ * part of a statement. It never decides what a row means for a cohort.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "date.h"
+#include "eventset.h"
+#include "util.h"
+
+enum {
+	OP_SCAN_EXACT,
+	OP_SCAN_PREFIX, /* VISIT: every visit */
+	OP_PROBE,	/* VISIT without types: every visit of a person */
+	OP_ENUM_FIRST,
+	OP_ENUM_NEXT,
+	OP_SCAN_EXACT_UNIT, /* LAB with a unit: reads the table row too */
+	OP_SCAN_PREFIX_UNIT,
+	OP_PROBE_UNIT,
+	OP_PROBE_TYPE, /* VISIT with types */
+	OP_MAX
+};
+
+/* Result columns: person_id, date[, value_num[, unit]]. Parameters by
+ * name: :sys :lo :hi :pid :dlo :dhi. */
+/* clang-format off */
+#define SEL(tab, cols, idx) "SELECT person_id, " cols " FROM " tab \
+	" INDEXED BY " idx " WHERE "
+#define EXACT		"code_system = :sys AND code = :lo"
+#define PREFIX		"code_system = :sys AND code >= :lo AND code < :hi"
+#define PROBE(date)	"code_system = :sys AND code = :lo" \
+	" AND person_id = :pid AND " date " >= :dlo AND " date " <= :dhi"
+#define ENUM(tab, idx, op) "SELECT code FROM " tab " INDEXED BY " idx \
+	" WHERE code_system = :sys AND code " op " :lo AND code < :hi" \
+	" ORDER BY code_system, code LIMIT 1"
+#define CODED(tab, date, idx) { \
+	[OP_SCAN_EXACT] = SEL(tab, date, idx) EXACT, \
+	[OP_SCAN_PREFIX] = SEL(tab, date, idx) PREFIX, \
+	[OP_PROBE] = SEL(tab, date, idx) PROBE(date), \
+	[OP_ENUM_FIRST] = ENUM(tab, idx, ">="), \
+	[OP_ENUM_NEXT] = ENUM(tab, idx, ">"), \
+}
+#define LABV	"lab_date, value_num"
+#define LABU	"lab_date, value_num, unit"
+
+static const char *const sql[5][OP_MAX] = {
+	CODED("diagnosis", "diag_date", "diagnosis_code"),
+	{
+		[OP_SCAN_EXACT] = SEL("lab", LABV, "lab_code") EXACT,
+		[OP_SCAN_PREFIX] = SEL("lab", LABV, "lab_code") PREFIX,
+		[OP_PROBE] = SEL("lab", LABV, "lab_code") PROBE("lab_date"),
+		[OP_ENUM_FIRST] = ENUM("lab", "lab_code", ">="),
+		[OP_ENUM_NEXT] = ENUM("lab", "lab_code", ">"),
+		[OP_SCAN_EXACT_UNIT] = SEL("lab", LABU, "lab_code") EXACT,
+		[OP_SCAN_PREFIX_UNIT] = SEL("lab", LABU, "lab_code") PREFIX,
+		[OP_PROBE_UNIT] = SEL("lab", LABU, "lab_code")
+		    PROBE("lab_date"),
+	},
+	CODED("drug", "start_date", "drug_code"),
+	CODED("procedure", "proc_date", "procedure_code"),
+	{
+		[OP_SCAN_EXACT] = SEL("visit", "start_date", "visit_type")
+		    "visit_type = :lo",
+		[OP_SCAN_PREFIX] = "SELECT person_id, start_date FROM visit"
+		    " INDEXED BY visit_person",
+		[OP_PROBE] = SEL("visit", "start_date", "visit_person")
+		    "person_id = :pid AND start_date >= :dlo"
+		    " AND start_date <= :dhi",
+		[OP_PROBE_TYPE] = SEL("visit", "start_date", "visit_type")
+		    "visit_type = :lo AND person_id = :pid"
+		    " AND start_date >= :dlo AND start_date <= :dhi",
+	},
+};
+/* clang-format on */
+
+static int
+table_of(int kind)
+{
+	switch (kind) {
+	case TALLY__KIND__KIND_DIAGNOSIS:
+		return 0;
+	case TALLY__KIND__KIND_LAB:
+		return 1;
+	case TALLY__KIND__KIND_DRUG:
+		return 2;
+	case TALLY__KIND__KIND_PROCEDURE:
+		return 3;
+	default:
+		return 4;
+	}
+}
+
+static sqlite3_stmt *
+stmt(struct dbsafe *ds, int kind, int op, char *err, size_t errlen)
+{
+	int t = table_of(kind);
+
+	return dbsafe_stmt(
+	    ds, (unsigned)(t * OP_MAX + op), sql[t][op], err, errlen);
+}
+
+int
+eventset_prepare(struct dbsafe *ds, char *err, size_t errlen)
+{
+	static const int kinds[] = { TALLY__KIND__KIND_DIAGNOSIS,
+		TALLY__KIND__KIND_LAB, TALLY__KIND__KIND_DRUG,
+		TALLY__KIND__KIND_PROCEDURE, TALLY__KIND__KIND_VISIT };
+
+	for (size_t k = 0; k < nitems(kinds); k++)
+		for (int op = 0; op < OP_MAX; op++)
+			if (sql[table_of(kinds[k])][op] != NULL &&
+			    stmt(ds, kinds[k], op, err, errlen) == NULL)
+				return -1;
+	return 0;
+}
+
+/* Binds text to the named parameter if the statement has it. */
+static int
+bind(sqlite3_stmt *st, const char *name, const char *s)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+
+	if (i == 0)
+		return 0;
+	return sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) == SQLITE_OK ? 0
+									   : -1;
+}
+
+static int
+ascii_caseeq(const char *a, const char *b)
+{
+	for (; *a != '\0' && *b != '\0'; a++, b++) {
+		unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
+
+		if (x >= 'A' && x <= 'Z')
+			x += 'a' - 'A';
+		if (y >= 'A' && y <= 'Z')
+			y += 'a' - 'A';
+		if (x != y)
+			return 0;
+	}
+	return *a == *b;
+}
+
+/* Delivers the current row if it counts. */
+static int
+row(struct eventset *es, sqlite3_stmt *st, evrow_fn fn, void *arg)
+{
+	const char *d = (const char *)sqlite3_column_text(st, 1);
+	int32_t day;
+
+	es->rows++;
+	if (d == NULL ||
+	    date_parse(d, (size_t)sqlite3_column_bytes(st, 1), &day) == -1)
+		return 0;
+	if (es->has_min || es->has_max) {
+		int t = sqlite3_column_type(st, 2);
+		double v;
+
+		/* NULL (or text) fails any value range. */
+		if (t != SQLITE_INTEGER && t != SQLITE_FLOAT)
+			return 0;
+		v = sqlite3_column_double(st, 2);
+		if ((es->has_min && v < es->vmin) ||
+		    (es->has_max && v > es->vmax))
+			return 0;
+	}
+	if (es->unit[0] != '\0') {
+		const char *u = (const char *)sqlite3_column_text(st, 3);
+
+		if (u == NULL || !ascii_caseeq(u, es->unit))
+			return 0;
+	}
+	return fn(arg, sqlite3_column_int64(st, 0), day);
+}
+
+/* Steps st to the end, delivering rows; 1 if over budget. */
+static int
+drain(struct eventset *es, struct dbsafe *ds, sqlite3_stmt *st, uint64_t budget,
+    evrow_fn fn, void *arg, char *err, size_t errlen)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (row(es, st, fn, arg) == -1) {
+			sqlite3_reset(st);
+			return -1;
+		}
+		if (budget != 0 && es->rows > budget) {
+			sqlite3_reset(st);
+			return 1;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		dbsafe_error(ds, "read events", err, errlen);
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+int
+eventset_scan(struct eventset *es, struct dbsafe *ds, uint64_t budget,
+    evrow_fn fn, void *arg, char *err, size_t errlen)
+{
+	int unit = es->unit[0] != '\0';
+	sqlite3_stmt *st;
+	int rc;
+
+	if (budget != 0)
+		budget += es->rows;
+	if (es->all) {
+		if ((st = stmt(ds, es->kind, OP_SCAN_PREFIX, err, errlen)) ==
+		    NULL)
+			return -1;
+		return drain(es, ds, st, budget, fn, arg, err, errlen);
+	}
+	for (size_t i = 0; i < es->nranges; i++) {
+		const struct evrange *r = &es->ranges[i];
+		int op = r->hi[0] != '\0' ? OP_SCAN_PREFIX : OP_SCAN_EXACT;
+
+		if (unit)
+			op = op == OP_SCAN_PREFIX ? OP_SCAN_PREFIX_UNIT
+						  : OP_SCAN_EXACT_UNIT;
+		if ((st = stmt(ds, es->kind, op, err, errlen)) == NULL)
+			return -1;
+		if (bind(st, ":sys", r->sys) == -1 ||
+		    bind(st, ":lo", r->lo) == -1 ||
+		    (op != OP_SCAN_EXACT && op != OP_SCAN_EXACT_UNIT &&
+			bind(st, ":hi", r->hi) == -1))
+			return dbsafe_error(ds, "bind", err, errlen);
+		if ((rc = drain(es, ds, st, budget, fn, arg, err, errlen)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+codes_add(struct eventset *es, size_t *cap, const struct evrange *r)
+{
+	if (es->ncodes == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		struct evrange *n = reallocarray(es->codes, ncap, sizeof(*n));
+
+		if (n == NULL)
+			return -1;
+		es->codes = n;
+		*cap = ncap;
+	}
+	es->codes[es->ncodes++] = *r;
+	return 0;
+}
+
+/* Appends the codes the DB holds in prefix range r; 1 if over max. */
+static int
+expand_prefix(struct eventset *es, struct dbsafe *ds, const struct evrange *r,
+    size_t *cap, size_t max, char *err, size_t errlen)
+{
+	struct evrange c = *r;
+	sqlite3_stmt *st;
+	int op = OP_ENUM_FIRST, rc;
+
+	c.hi[0] = '\0';
+	for (;;) {
+		if ((st = stmt(ds, es->kind, op, err, errlen)) == NULL)
+			return -1;
+		if (bind(st, ":sys", r->sys) == -1 ||
+		    bind(st, ":lo", op == OP_ENUM_FIRST ? r->lo : c.lo) == -1 ||
+		    bind(st, ":hi", r->hi) == -1)
+			return dbsafe_error(ds, "bind", err, errlen);
+		es->probes++;
+		if ((rc = sqlite3_step(st)) == SQLITE_DONE)
+			break;
+		if (rc != SQLITE_ROW)
+			return dbsafe_error(ds, "list codes", err, errlen);
+		if (sqlite3_column_bytes(st, 0) > EVENTSET_CODE_MAX)
+			return 1; /* a code too long to probe: scan instead */
+		strlcpy(c.lo, (const char *)sqlite3_column_text(st, 0),
+		    sizeof(c.lo));
+		if (es->ncodes >= max)
+			return 1;
+		if (codes_add(es, cap, &c) == -1)
+			return errf(err, errlen, "out of memory");
+		op = OP_ENUM_NEXT;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+int
+eventset_expand(struct eventset *es, struct dbsafe *ds, size_t max, char *err,
+    size_t errlen)
+{
+	size_t cap = 0;
+	int rc;
+
+	free(es->codes);
+	es->codes = NULL;
+	es->ncodes = 0;
+	if (es->all) {
+		struct evrange any = { "", "", "" };
+
+		return codes_add(es, &cap, &any) == -1
+		    ? errf(err, errlen, "out of memory")
+		    : 0;
+	}
+	for (size_t i = 0; i < es->nranges; i++) {
+		const struct evrange *r = &es->ranges[i];
+
+		if (r->hi[0] == '\0') {
+			if (es->ncodes >= max)
+				return 1;
+			if (codes_add(es, &cap, r) == -1)
+				return errf(err, errlen, "out of memory");
+		} else if ((rc = expand_prefix(
+				es, ds, r, &cap, max, err, errlen)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+eventset_probe(struct eventset *es, struct dbsafe *ds, size_t code,
+    int64_t person_id, int32_t from, int32_t to, evrow_fn fn, void *arg,
+    char *err, size_t errlen)
+{
+	const struct evrange *c;
+	char dlo[11], dhi[11];
+	sqlite3_stmt *st;
+	int op;
+
+	if (code >= es->ncodes)
+		return errf(err, errlen, "probe: no code %zu", code);
+	c = &es->codes[code];
+	if (es->kind == TALLY__KIND__KIND_VISIT)
+		op = es->all ? OP_PROBE : OP_PROBE_TYPE;
+	else
+		op = es->unit[0] != '\0' ? OP_PROBE_UNIT : OP_PROBE;
+	if ((st = stmt(ds, es->kind, op, err, errlen)) == NULL)
+		return -1;
+	/* ISO text compares like the days it spells within years 1000-9999. */
+	if (from < date_from_ymd(1000, 1, 1))
+		from = date_from_ymd(1000, 1, 1);
+	if (to > date_from_ymd(9999, 12, 31))
+		to = date_from_ymd(9999, 12, 31);
+	if (from > to)
+		return 0;
+	date_format(from, dlo);
+	date_format(to, dhi);
+	if (bind(st, ":sys", c->sys) == -1 || bind(st, ":lo", c->lo) == -1 ||
+	    bind(st, ":dlo", dlo) == -1 || bind(st, ":dhi", dhi) == -1 ||
+	    sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":pid"),
+		person_id) != SQLITE_OK)
+		return dbsafe_error(ds, "bind", err, errlen);
+	es->probes++;
+	return drain(es, ds, st, 0, fn, arg, err, errlen) == 0 ? 0 : -1;
+}

@@ -68,7 +68,8 @@ struct engine *engine_open(const char *db_path, const struct engine_limits *,
  * Runs q (which has passed query_check(); malformed trees are refused,
  * never followed out of bounds). site and consortium are this node's
  * values for those strata. On success *out is a new table (sorted, zero
- * cells omitted, min_cell 0) the caller frees with table_free().
+ * cells omitted, min_cell 0; a query without strata has no cells, only
+ * the total) the caller frees with table_free().
  */
 int engine_run(struct engine *, const Tally__Query *q, const char *site,
     const char *consortium, struct table **out, char *err, size_t errlen);

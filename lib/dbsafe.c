@@ -229,6 +229,20 @@ dbsafe_error(struct dbsafe *ds, const char *what, char *err, size_t errlen)
 	return errf(err, errlen, "%s: %s", what, sqlite3_errmsg(ds->db));
 }
 
+/* Resets every statement and ends the read transaction, if any. */
+static void
+txn_end(struct dbsafe *ds)
+{
+	for (size_t i = 0; i < nitems(ds->stmts); i++)
+		if (ds->stmts[i] != NULL)
+			sqlite3_reset(ds->stmts[i]);
+	if (ds->in_txn) {
+		/* Ends a read transaction; cannot fail for want of a write. */
+		sqlite3_exec(ds->db, "COMMIT", NULL, NULL, NULL);
+		ds->in_txn = 0;
+	}
+}
+
 int
 dbsafe_begin(struct dbsafe *ds, uint64_t *version, char *err, size_t errlen)
 {
@@ -236,7 +250,7 @@ dbsafe_begin(struct dbsafe *ds, uint64_t *version, char *err, size_t errlen)
 	unsigned v = 0;
 	int rc;
 
-	dbsafe_end(ds);
+	txn_end(ds);
 	if (sqlite3_exec(ds->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return dbsafe_error(ds, "begin", err, errlen);
 	ds->in_txn = 1;
@@ -259,12 +273,5 @@ void
 dbsafe_end(struct dbsafe *ds)
 {
 	ds->deadline_ms = 0; /* so that COMMIT itself is never interrupted */
-	for (size_t i = 0; i < nitems(ds->stmts); i++)
-		if (ds->stmts[i] != NULL)
-			sqlite3_reset(ds->stmts[i]);
-	if (ds->in_txn) {
-		/* Ends a read transaction; cannot fail for want of a write. */
-		sqlite3_exec(ds->db, "COMMIT", NULL, NULL, NULL);
-		ds->in_txn = 0;
-	}
+	txn_end(ds);
 }

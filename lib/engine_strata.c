@@ -140,6 +140,8 @@ emit(struct run *r, const struct strata *st, const uint64_t *counts,
 
 	for (int i = 0; i < TABLE_MAX_STRATA; i++)
 		key[i] = vals[i];
+	if (st->n == 0)
+		return 0; /* the total is the only count */
 	for (size_t k = 0; k < ncells; k++) {
 		size_t rest = k;
 

@@ -214,7 +214,7 @@ t_db_new(const char *path)
 		fprintf(stderr, "t_db_new %s: %s\n", path, err);
 		abort();
 	}
-	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+	sqlite3_exec(db, "PRAGMA synchronous = OFF; BEGIN", NULL, NULL, NULL);
 	return db;
 }
 

@@ -35,4 +35,41 @@ Tally__Query *query_unpack(const uint8_t *buf, size_t len, char *err,
 /* Frees a query from query_from_json() or query_unpack(). */
 void query_free(Tally__Query *);
 
+/* ---- additions (query helper): limits and names shared with the engine,
+ * the CLI and the DRB tools.
+ *
+ * query_from_json() compiles canonically (docs/query-language.md,
+ * "Compiled form and canonical bytes") and hands back what query_unpack()
+ * of those bytes gives, so query_pack() of it is the digest input and
+ * query_free() releases either. */
+
+#define QUERY_VERSION	   1	 /* Query.version; unset means 1 */
+#define QUERY_MAX_CODE_LEN 64	 /* bytes of "SYSTEM:CODE*", all of it */
+#define QUERY_MAX_DAYS	   36500 /* |window_from|, |window_to| */
+#define QUERY_MAX_STRATA   5
+#define QUERY_MAX_AGE	   150
+#define QUERY_MAX_COUNT	   1000000 /* at_least, at_most */
+#define QUERY_MAX_TITLE	   256	   /* bytes of UTF-8 */
+#define QUERY_MAX_UNIT	   32	   /* bytes of UTF-8 */
+
+/*
+ * Checks the syntax of one code, "SYSTEM:CODE" or "SYSTEM:PREFIX*"
+ * (docs/query-language.md); 0, or -1 with the reason (without a path).
+ */
+int query_code_check(const char *code, char *err, size_t errlen);
+/* JSON names: "diagnosis", ..., "all"; "sex", "age_band", ...; "first",
+ * "last", "all". NULL for a value out of range. */
+const char *query_kind_name(int kind);
+const char *query_stratum_name(int stratum);
+const char *query_occurrence_name(int occurrence);
+/* Tally__Stratum for a JSON name, or -1. */
+int query_stratum_parse(const char *name);
+/*
+ * The JSON form of a checked query (the language of docs/query-language.md,
+ * keys in a fixed order), so that a person sees exactly what was compiled:
+ * query_from_json() of the result packs to the same bytes. pretty != 0
+ * indents. Returns a malloc'd NUL-terminated string, or NULL.
+ */
+char *query_to_json(const Tally__Query *, int pretty);
+
 #endif

@@ -11,6 +11,7 @@
 
 #include "dbsafe.h"
 #include "engine.h"
+#include "eventset.h"
 #include "tally.pb-c.h"
 
 #define DAY_NONE   INT32_MAX /* no death date */
@@ -47,6 +48,9 @@ struct persons {
 	uint8_t *sex;	/* 'M', 'F', 'U' (NULL sex), SEX_ABSENT */
 	int32_t *birth; /* birth year or YEAR_NONE */
 	int32_t *death; /* death day or DAY_NONE */
+	/* Scratch a run leaves as it found it: every entry DAY_NONE / -1. */
+	int32_t *best;	/* first/last index day so far */
+	int32_t *evpos; /* the slot's first index event */
 	size_t bytes;
 	int loaded;
 	uint64_t version; /* dbsafe_begin()'s data version when loaded */
@@ -91,12 +95,27 @@ persons_id(const struct persons *p, size_t slot)
 /* ---------------------------------------------------------- index events */
 
 /* Index events sorted by (slot, day), one per person and day; the events
- * of slot s are [off[s], off[s + 1]). */
+ * of slot s are [persons.evpos[s], end[persons.evpos[s]]) (no events if
+ * evpos[s] is -1). */
 struct events {
 	size_t n;
 	int32_t *slot, *day;
-	int32_t *off; /* persons.n + 1 */
+	int32_t *end; /* one past the last event of the same person */
 };
+
+/* The index events of slot s as [*a, *b); 0 if it has none. */
+static inline int
+events_of(const struct persons *p, const struct events *ev, size_t s, size_t *a,
+    size_t *b)
+{
+	int32_t e = p->evpos[s];
+
+	if (e < 0)
+		return 0;
+	*a = (size_t)e;
+	*b = (size_t)ev->end[e];
+	return 1;
+}
 
 /* ---------------------------------------------------------- a run */
 
@@ -105,6 +124,7 @@ struct engine {
 	struct engine_limits lim;
 	struct mem mem;
 	struct persons persons;
+	struct evcost cost; /* of seeks and steps, learnt run by run */
 	struct engine_stats stats;
 };
 

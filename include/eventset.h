@@ -7,9 +7,10 @@
  *
  *   - eventset_scan(): every matching row, one index range per code
  *     (code = ?, or code >= prefix AND code < prefix-successor);
- *   - eventset_probe(): the rows of one person and one exact code in a
- *     date range, one index seek (after eventset_expand() has listed
- *     the codes that exist under each prefix).
+ *   - eventset_walk(): code by code (after eventset_expand() has listed
+ *     the codes that exist under each prefix), in (person, day) order,
+ *     where a visitor that knows which persons and days matter has the
+ *     walk seek past the rest (a merge join that skips).
  *
  * Lab value ranges and units, visit types and unparseable dates are
  * filtered here; callers see only rows that count.
@@ -46,9 +47,59 @@ struct eventset {
 	uint64_t probes;		  /* seeks made so far */
 };
 
-/* Called for each row that counts; -1 stops the read (the callback has
- * written the reason into the err buffer it was given). */
+/* Called by eventset_scan() for each row that counts; -1 stops the read
+ * (the callback has written the reason into the err buffer it was
+ * given). */
 typedef int (*evrow_fn)(void *arg, int64_t person_id, int32_t day);
+
+/* A position in a code's rows, which are in (person_id, day) order. */
+struct evpos {
+	int64_t pid;
+	int32_t day;
+};
+
+/* The row eventset_walk() shows its visitor. */
+struct evrow {
+	int64_t pid;
+	int32_t day;
+	struct eventset *es;
+	void *st; /* the statement, for evrow_counts() */
+};
+
+enum {
+	EV_USED, /* the visitor looked at the row */
+	EV_MISS, /* the row was of no use; *at says what is */
+	EV_END,	 /* nothing more in this code is of use */
+};
+
+/*
+ * What a seek and a step have cost on this DB so far (nanoseconds, with
+ * a prior), so that a walk seeks exactly when stepping on would cost
+ * more: with a cold page cache a seek costs dozens of steps, with a hot
+ * one a dozen.
+ */
+struct evcost {
+	uint64_t seek_ns, seeks;
+	uint64_t step_ns, steps;
+};
+
+void evcost_init(struct evcost *);
+
+/*
+ * A visitor of one code's rows in (person_id, day) order. first() gives
+ * the first position worth reading (0: none); row() answers EV_USED,
+ * EV_MISS (with the next position worth reading, after the row) or
+ * EV_END, or -1 to stop with an error. After more misses in a row than
+ * a seek costs in steps (cost), or than `patience` if cost is NULL, the
+ * walk seeks (one index lookup) instead of stepping on.
+ */
+struct evwalk {
+	int (*first)(void *arg, struct evpos *at);
+	int (*row)(void *arg, const struct evrow *, struct evpos *at);
+	void *arg;
+	uint32_t patience; /* 0: seek at once */
+	struct evcost *cost;
+};
 
 /* From an event criterion (codes, value range, unit, visit types). */
 int eventset_init(
@@ -60,23 +111,24 @@ int eventset_kind(int kind);
  * when the engine opens rather than when a query needs it. */
 int eventset_prepare(struct dbsafe *, char *err, size_t errlen);
 
+/* Every matching row, range by range (so person ids do not ascend across
+ * ranges). 0, or -1 on error. */
+int eventset_scan(struct eventset *, struct dbsafe *, evrow_fn, void *arg,
+    char *err, size_t errlen);
 /*
- * Every matching row. Stops early and returns 1 once more than budget
- * rows were read (0: no budget); 0 when done, -1 on error.
- */
-int eventset_scan(struct eventset *, struct dbsafe *, uint64_t budget, evrow_fn,
-    void *arg, char *err, size_t errlen);
-/*
- * Lists into es->codes the exact codes to probe: the exact ranges and
+ * Lists into es->codes the exact codes to walk: the exact ranges and
  * every code the DB holds under each prefix. 1 if there are more than
  * max, 0 when done, -1 on error.
  */
 int eventset_expand(
     struct eventset *, struct dbsafe *, size_t max, char *err, size_t errlen);
-/* The rows of es->codes[code] (all visits if es->all) for one person
- * with day in [from, to]. */
-int eventset_probe(struct eventset *, struct dbsafe *, size_t code,
-    int64_t person_id, int32_t from, int32_t to, evrow_fn, void *arg, char *err,
-    size_t errlen);
+/* Walks the rows of each of es->codes in turn (eventset_expand first). */
+int eventset_walk(struct eventset *, struct dbsafe *, const struct evwalk *,
+    char *err, size_t errlen);
+/* date_parse(), faster: the day of a strict "YYYY-MM-DD". 0 or -1. */
+int eventset_parse_day(const char *s, size_t n, int32_t *day);
+/* 1 if a walked row passes the lab value range and unit (reads them only
+ * when asked: the unit costs a table lookup). */
+int evrow_counts(const struct evrow *);
 
 #endif

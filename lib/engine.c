@@ -32,6 +32,7 @@ engine_open(const char *db_path, const struct engine_limits *lim, char *err,
 	if (e->lim.cache_bytes == 0)
 		e->lim.cache_bytes = ENGINE_CACHE_BYTES;
 	e->mem.cap = e->lim.mem_bytes;
+	evcost_init(&e->cost);
 	if ((e->ds = dbsafe_open(db_path, e->lim.cache_bytes, err, errlen)) ==
 	    NULL) {
 		free(e);
@@ -85,7 +86,7 @@ run_query(
 	int rc = -1;
 
 	if (index_events(r, r->err, r->errlen) == -1)
-		return -1;
+		goto done;
 	r->eng->stats.index_events = r->ev.n;
 	r->words = (r->ev.n + 63) / 64;
 	live = mem_calloc(m, r->words ? r->words : 1, 8, r->err, r->errlen);

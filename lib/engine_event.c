@@ -2,9 +2,11 @@
  * engine_event.c — owns evaluating one event criterion (diagnosis, lab,
  * drug, procedure, visit) for every live index event: how many of the
  * person's matching rows fall in the window around the index date, and
- * whether that count is within [at_least, at_most]. Rows are read either
- * by one scan of the codes' index ranges or by per-person seeks,
- * whichever is cheaper; memory grows with the index events, never with
+ * whether that count is within [at_least, at_most]. Rows are read code
+ * by code in (person, day) order, merged with the live persons sorted
+ * the same way: the walk seeks over persons that are not live, days
+ * outside their windows and persons already decided, and steps where
+ * stepping is cheaper. Memory grows with the index events, never with
  * the rows. It never reads rows itself (eventset.c does).
  */
 #include <string.h>
@@ -13,12 +15,17 @@
 #include "eventset.h"
 #include "util.h"
 
-/* A per-person seek costs about as much as scanning this many rows. */
-#define PROBE_ROWS 8
-/* Codes listed under prefixes before a plan gives up on seeking. */
-#define EXPAND_AUTO_MAX 256
 /* Windowless bounds, far outside any day yet safe to add to a day. */
 #define FAR ((int64_t)1 << 40)
+
+/* The persons with a live index event, in slot (= person id) order. */
+struct live {
+	size_t n;
+	int32_t *slot;
+	int64_t *id;
+	int32_t *wlo, *whi; /* days a counting row can have */
+	int32_t *hits;	    /* rows counted; INT32_MIN: several events */
+};
 
 struct count {
 	struct run *r;
@@ -26,12 +33,10 @@ struct count {
 	const struct events *ev;
 	int64_t from, to; /* window around the index day */
 	int64_t *diff;	  /* +1 / -1 marks; prefix sums are the counts */
-};
-
-/* The live persons: their slots and the span of their live index days. */
-struct live {
-	size_t n;
-	int32_t *slot, *lo, *hi;
+	struct live l;
+	size_t li; /* walk: the live person at or after the row */
+	int early; /* a person is decided once hits >= least */
+	int64_t least;
 };
 
 static size_t
@@ -48,21 +53,13 @@ lower_bound(const int32_t *a, size_t lo, size_t hi, int64_t key)
 	return lo;
 }
 
-/* A row (person, day t) counts for the person's index days d with
+/* A row on day t counts for the index days d in [a, b) with
  * d + from <= t <= d + to, i.e. t - to <= d <= t - from. */
-static int
-on_row(void *arg, int64_t pid, int32_t t)
+static void
+count_row(struct count *c, size_t a, size_t b, int32_t t)
 {
-	struct count *c = arg;
-	int64_t s = persons_slot(c->p, pid);
-	size_t a, b, i, j;
+	size_t i, j;
 
-	if (s < 0)
-		return 0;
-	a = (size_t)c->ev->off[s];
-	b = (size_t)c->ev->off[s + 1];
-	if (a == b)
-		return 0;
 	if (b - a == 1) {
 		int64_t d = c->ev->day[a];
 
@@ -70,7 +67,7 @@ on_row(void *arg, int64_t pid, int32_t t)
 			c->diff[a]++;
 			c->diff[a + 1]--;
 		}
-		return 0;
+		return;
 	}
 	i = lower_bound(c->ev->day, a, b, (int64_t)t - c->to);
 	j = lower_bound(c->ev->day, i, b, (int64_t)t - c->from + 1);
@@ -78,15 +75,76 @@ on_row(void *arg, int64_t pid, int32_t t)
 		c->diff[i]++;
 		c->diff[j]--;
 	}
+}
+
+/* eventset_scan(): rows of any person in any order. */
+static int
+on_row(void *arg, int64_t pid, int32_t t)
+{
+	struct count *c = arg;
+	int64_t s = persons_slot(c->p, pid);
+	size_t a, b;
+
+	if (s >= 0 && events_of(c->p, c->ev, (size_t)s, &a, &b))
+		count_row(c, a, b, t);
 	return 0;
+}
+
+static int
+walk_first(void *arg, struct evpos *at)
+{
+	struct count *c = arg;
+
+	c->li = 0;
+	if (c->l.n == 0)
+		return 0;
+	at->pid = c->l.id[0];
+	at->day = c->l.wlo[0];
+	return 1;
+}
+
+/* eventset_walk(): one code's rows in (person, day) order. */
+static int
+walk_row(void *arg, const struct evrow *row, struct evpos *at)
+{
+	struct count *c = arg;
+	struct live *l = &c->l;
+	size_t li = c->li, a, b;
+
+	while (li < l->n && l->id[li] < row->pid)
+		li++;
+	c->li = li;
+	if (li == l->n)
+		return EV_END;
+	if (l->id[li] > row->pid || row->day < l->wlo[li]) {
+		at->pid = l->id[li];
+		at->day = l->wlo[li];
+		return EV_MISS;
+	}
+	if (row->day > l->whi[li] || (c->early && l->hits[li] >= c->least)) {
+		if (li + 1 == l->n)
+			return EV_END;
+		at->pid = l->id[li + 1];
+		at->day = l->wlo[li + 1];
+		return EV_MISS;
+	}
+	if (!evrow_counts(row))
+		return EV_USED;
+	if (events_of(c->p, c->ev, (size_t)l->slot[li], &a, &b)) {
+		count_row(c, a, b, row->day);
+		l->hits[li]++;
+	}
+	return EV_USED;
 }
 
 static void
 live_free(struct run *r, struct live *l)
 {
 	mem_free(&r->eng->mem, l->slot);
-	mem_free(&r->eng->mem, l->lo);
-	mem_free(&r->eng->mem, l->hi);
+	mem_free(&r->eng->mem, l->id);
+	mem_free(&r->eng->mem, l->wlo);
+	mem_free(&r->eng->mem, l->whi);
+	mem_free(&r->eng->mem, l->hits);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -94,40 +152,6 @@ static int
 live_bit(const uint64_t *live, size_t e)
 {
 	return (int)(live[e / 64] >> (e % 64) & 1);
-}
-
-/* Lists the persons with at least one live index event. */
-static int
-live_persons(struct run *r, const uint64_t *live, struct live *l)
-{
-	const struct events *ev = &r->ev;
-	size_t n = 0, k = 0;
-
-	memset(l, 0, sizeof(*l));
-	for (size_t e = 0; e < ev->n; e++)
-		if (live_bit(live, e) && (n == 0 || ev->slot[e] != ev->slot[k]))
-			n++, k = e;
-	if (n == 0)
-		return 0;
-	if ((l->slot = mem_calloc(&r->eng->mem, n, 4, r->err, r->errlen)) ==
-		NULL ||
-	    (l->lo = mem_calloc(&r->eng->mem, n, 4, r->err, r->errlen)) ==
-		NULL ||
-	    (l->hi = mem_calloc(&r->eng->mem, n, 4, r->err, r->errlen)) ==
-		NULL) {
-		live_free(r, l);
-		return -1;
-	}
-	for (size_t e = 0; e < ev->n; e++) {
-		if (!live_bit(live, e))
-			continue;
-		if (l->n == 0 || l->slot[l->n - 1] != ev->slot[e]) {
-			l->slot[l->n] = ev->slot[e];
-			l->lo[l->n++] = ev->day[e];
-		}
-		l->hi[l->n - 1] = ev->day[e]; /* days ascend per person */
-	}
-	return 0;
 }
 
 static int32_t
@@ -138,57 +162,68 @@ clamp_day(int64_t d)
 			     : (int32_t)d;
 }
 
-/* Seeks each live person's rows of each code, code by code so that the
- * seeks move forward through the index. */
 static int
-probe(struct run *r, struct eventset *es, struct count *c, const struct live *l)
+live_alloc(struct run *r, struct live *l, size_t n)
 {
-	const struct persons *p = &r->eng->persons;
-	struct dbsafe *ds = r->eng->ds;
+	struct mem *m = &r->eng->mem;
 
-	for (size_t k = 0; k < es->ncodes; k++)
-		for (size_t i = 0; i < l->n; i++) {
-			if ((i & 1023) == 0 && dbsafe_expired(ds))
-				return dbsafe_error(
-				    ds, "read events", r->err, r->errlen);
-			if (eventset_probe(es, ds, k,
-				persons_id(p, (size_t)l->slot[i]),
-				clamp_day(l->lo[i] + c->from),
-				clamp_day(l->hi[i] + c->to), on_row, c, r->err,
-				r->errlen) == -1)
-				return -1;
-		}
+	if ((l->slot = mem_calloc(m, n, 4, r->err, r->errlen)) == NULL ||
+	    (l->id = mem_calloc(m, n, 8, r->err, r->errlen)) == NULL ||
+	    (l->wlo = mem_calloc(m, n, 4, r->err, r->errlen)) == NULL ||
+	    (l->whi = mem_calloc(m, n, 4, r->err, r->errlen)) == NULL ||
+	    (l->hits = mem_calloc(m, n, 4, r->err, r->errlen)) == NULL)
+		return -1;
 	return 0;
 }
 
-/* Fills c->diff from the rows, by the cheaper of scan and seeks. */
+/* Lists the persons with a live index event and the days their rows
+ * must have to count for one. */
 static int
-read_rows(
-    struct run *r, struct eventset *es, struct count *c, const struct live *l)
+live_persons(struct count *c, const uint64_t *live)
 {
-	struct dbsafe *ds = r->eng->ds;
-	int plan = r->eng->lim.plan, rc;
-	size_t max =
-	    plan == ENGINE_PLAN_PROBE ? EVENTSET_EXPAND_MAX : EXPAND_AUTO_MAX;
-	uint64_t budget;
+	const struct events *ev = c->ev;
+	struct live *l = &c->l;
+	size_t n = 0, k = 0, a = 0, b = 0;
 
-	if (plan == ENGINE_PLAN_SCAN)
-		return eventset_scan(es, ds, 0, on_row, c, r->err, r->errlen);
-	if ((rc = eventset_expand(es, ds, max, r->err, r->errlen)) == -1)
-		return -1;
-	if (rc == 1) /* too many codes to seek each: scan */
-		return eventset_scan(es, ds, 0, on_row, c, r->err, r->errlen);
-	if (plan == ENGINE_PLAN_AUTO) {
-		/* Scan until it is clear that seeking costs less: at worst
-		 * twice the cheaper plan. */
-		budget = (uint64_t)l->n * es->ncodes * PROBE_ROWS + 1;
-		rc =
-		    eventset_scan(es, ds, budget, on_row, c, r->err, r->errlen);
-		if (rc != 1)
-			return rc;
-		memset(c->diff, 0, (r->ev.n + 1) * sizeof(*c->diff));
+	for (size_t e = 0; e < ev->n; e++)
+		if (live_bit(live, e) && (n == 0 || ev->slot[e] != ev->slot[k]))
+			n++, k = e;
+	if (n == 0 || live_alloc(c->r, l, n) == -1)
+		return n == 0 ? 0 : -1;
+	for (size_t e = 0; e < ev->n; e++) {
+		if (!live_bit(live, e))
+			continue;
+		if (l->n == 0 || l->slot[l->n - 1] != ev->slot[e]) {
+			l->slot[l->n] = ev->slot[e];
+			l->id[l->n] = persons_id(c->p, (size_t)ev->slot[e]);
+			l->wlo[l->n] = clamp_day(ev->day[e] + c->from);
+			events_of(c->p, ev, (size_t)ev->slot[e], &a, &b);
+			l->hits[l->n++] = b - a == 1 ? 0 : INT32_MIN;
+		}
+		/* Days ascend per person: the last live one is the latest. */
+		l->whi[l->n - 1] = clamp_day(ev->day[e] + c->to);
 	}
-	return probe(r, es, c, l);
+	return 0;
+}
+
+/* Fills c->diff from the rows. */
+static int
+read_rows(struct run *r, struct eventset *es, struct count *c)
+{
+	struct evwalk w = { walk_first, walk_row, c, 0, &r->eng->cost };
+	struct dbsafe *ds = r->eng->ds;
+	int rc;
+
+	if (r->eng->lim.plan == ENGINE_PLAN_SCAN)
+		return eventset_scan(es, ds, on_row, c, r->err, r->errlen);
+	if ((rc = eventset_expand(
+		 es, ds, EVENTSET_EXPAND_MAX, r->err, r->errlen)) == -1)
+		return -1;
+	if (rc == 1) /* too many codes to walk each: one scan */
+		return eventset_scan(es, ds, on_row, c, r->err, r->errlen);
+	if (r->eng->lim.plan == ENGINE_PLAN_PROBE)
+		w.cost = NULL; /* seek at every miss */
+	return eventset_walk(es, ds, &w, r->err, r->errlen);
 }
 
 static int
@@ -203,27 +238,30 @@ int
 event_criterion(struct run *r, const Tally__Criterion *crit,
     const uint64_t *live, uint64_t *out)
 {
-	struct count c = { r, &r->eng->persons, &r->ev, -FAR, FAR, NULL };
+	struct count c;
 	struct eventset es;
-	struct live l;
 	int64_t n = 0;
 	int rc = -1;
 
 	memset(out, 0, r->words * sizeof(*out));
+	memset(&c, 0, sizeof(c));
 	if (eventset_init(&es, crit, r->err, r->errlen) == -1)
 		return -1;
-	if (crit->has_window_from)
-		c.from = crit->window_from;
-	if (crit->has_window_to)
-		c.to = crit->window_to;
-	if (live_persons(r, live, &l) == -1)
+	c.r = r;
+	c.p = &r->eng->persons;
+	c.ev = &r->ev;
+	c.from = crit->has_window_from ? crit->window_from : -FAR;
+	c.to = crit->has_window_to ? crit->window_to : FAR;
+	c.least = crit->has_at_least ? crit->at_least : 1;
+	c.early = !crit->has_at_most;
+	if (live_persons(&c, live) == -1)
 		goto done;
 	if ((c.diff = mem_calloc(&r->eng->mem, r->ev.n + 1, sizeof(*c.diff),
 		 r->err, r->errlen)) == NULL)
 		goto done;
 	/* No row can change the answer when zero rows already suffice. */
-	if (l.n > 0 && !(holds(crit, 0) && !crit->has_at_most) &&
-	    c.from <= c.to && read_rows(r, &es, &c, &l) == -1)
+	if (c.l.n > 0 && !(holds(crit, 0) && !crit->has_at_most) &&
+	    c.from <= c.to && read_rows(r, &es, &c) == -1)
 		goto done;
 	for (size_t e = 0; e < r->ev.n; e++) {
 		n += c.diff[e];
@@ -235,7 +273,7 @@ done:
 	r->eng->stats.rows += es.rows;
 	r->eng->stats.probes += es.probes;
 	mem_free(&r->eng->mem, c.diff);
-	live_free(r, &l);
+	live_free(r, &c.l);
 	eventset_clear(&es);
 	return rc;
 }

@@ -104,6 +104,22 @@ densify(struct persons *p, struct mem *m, char *err, size_t errlen)
 	return 0;
 }
 
+/* The per-slot scratch of runs, in its resting state. */
+static int
+scratch(struct persons *p, struct mem *m, char *err, size_t errlen)
+{
+	size_t n = p->n ? p->n : 1;
+
+	if ((p->best = mem_calloc(m, n, 4, err, errlen)) == NULL ||
+	    (p->evpos = mem_calloc(m, n, 4, err, errlen)) == NULL)
+		return -1;
+	for (size_t s = 0; s < n; s++) {
+		p->best[s] = DAY_NONE;
+		p->evpos[s] = -1;
+	}
+	return 0;
+}
+
 int
 persons_load(struct persons *p, struct dbsafe *ds, struct mem *m, char *err,
     size_t errlen)
@@ -134,7 +150,8 @@ persons_load(struct persons *p, struct dbsafe *ds, struct mem *m, char *err,
 		goto fail;
 	}
 	sqlite3_reset(st);
-	if (densify(p, m, err, errlen) == -1)
+	if (densify(p, m, err, errlen) == -1 ||
+	    scratch(p, m, err, errlen) == -1)
 		goto fail;
 	p->bytes = m->used - used0;
 	p->loaded = 1;
@@ -152,5 +169,7 @@ persons_free(struct persons *p, struct mem *m)
 	mem_free(m, p->sex);
 	mem_free(m, p->birth);
 	mem_free(m, p->death);
+	mem_free(m, p->best);
+	mem_free(m, p->evpos);
 	memset(p, 0, sizeof(*p));
 }

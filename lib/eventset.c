@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "date.h"
 #include "eventset.h"
@@ -15,32 +16,33 @@
 enum {
 	OP_SCAN_EXACT,
 	OP_SCAN_PREFIX, /* VISIT: every visit */
-	OP_PROBE,	/* VISIT without types: every visit of a person */
+	OP_WALK,	/* one code, from (:pid, :dlo) on; VISIT: every visit */
 	OP_ENUM_FIRST,
 	OP_ENUM_NEXT,
 	OP_SCAN_EXACT_UNIT, /* LAB with a unit: reads the table row too */
 	OP_SCAN_PREFIX_UNIT,
-	OP_PROBE_UNIT,
-	OP_PROBE_TYPE, /* VISIT with types */
+	OP_WALK_UNIT,
+	OP_WALK_TYPE, /* VISIT with types */
 	OP_MAX
 };
 
 /* Result columns: person_id, date[, value_num[, unit]]. Parameters by
- * name: :sys :lo :hi :pid :dlo :dhi. */
+ * name: :sys :lo :hi :pid :dlo. A walk's row-value bound makes SQLite
+ * seek straight to (code, person, date) in the covering index. */
 /* clang-format off */
 #define SEL(tab, cols, idx) "SELECT person_id, " cols " FROM " tab \
 	" INDEXED BY " idx " WHERE "
 #define EXACT		"code_system = :sys AND code = :lo"
 #define PREFIX		"code_system = :sys AND code >= :lo AND code < :hi"
-#define PROBE(date)	"code_system = :sys AND code = :lo" \
-	" AND person_id = :pid AND " date " >= :dlo AND " date " <= :dhi"
+#define WALK(date)	"code_system = :sys AND code = :lo" \
+	" AND (person_id, " date ") >= (:pid, :dlo)"
 #define ENUM(tab, idx, op) "SELECT code FROM " tab " INDEXED BY " idx \
 	" WHERE code_system = :sys AND code " op " :lo AND code < :hi" \
 	" ORDER BY code_system, code LIMIT 1"
 #define CODED(tab, date, idx) { \
 	[OP_SCAN_EXACT] = SEL(tab, date, idx) EXACT, \
 	[OP_SCAN_PREFIX] = SEL(tab, date, idx) PREFIX, \
-	[OP_PROBE] = SEL(tab, date, idx) PROBE(date), \
+	[OP_WALK] = SEL(tab, date, idx) WALK(date), \
 	[OP_ENUM_FIRST] = ENUM(tab, idx, ">="), \
 	[OP_ENUM_NEXT] = ENUM(tab, idx, ">"), \
 }
@@ -52,13 +54,13 @@ static const char *const sql[5][OP_MAX] = {
 	{
 		[OP_SCAN_EXACT] = SEL("lab", LABV, "lab_code") EXACT,
 		[OP_SCAN_PREFIX] = SEL("lab", LABV, "lab_code") PREFIX,
-		[OP_PROBE] = SEL("lab", LABV, "lab_code") PROBE("lab_date"),
+		[OP_WALK] = SEL("lab", LABV, "lab_code") WALK("lab_date"),
 		[OP_ENUM_FIRST] = ENUM("lab", "lab_code", ">="),
 		[OP_ENUM_NEXT] = ENUM("lab", "lab_code", ">"),
 		[OP_SCAN_EXACT_UNIT] = SEL("lab", LABU, "lab_code") EXACT,
 		[OP_SCAN_PREFIX_UNIT] = SEL("lab", LABU, "lab_code") PREFIX,
-		[OP_PROBE_UNIT] = SEL("lab", LABU, "lab_code")
-		    PROBE("lab_date"),
+		[OP_WALK_UNIT] = SEL("lab", LABU, "lab_code")
+		    WALK("lab_date"),
 	},
 	CODED("drug", "start_date", "drug_code"),
 	CODED("procedure", "proc_date", "procedure_code"),
@@ -67,12 +69,10 @@ static const char *const sql[5][OP_MAX] = {
 		    "visit_type = :lo",
 		[OP_SCAN_PREFIX] = "SELECT person_id, start_date FROM visit"
 		    " INDEXED BY visit_person",
-		[OP_PROBE] = SEL("visit", "start_date", "visit_person")
-		    "person_id = :pid AND start_date >= :dlo"
-		    " AND start_date <= :dhi",
-		[OP_PROBE_TYPE] = SEL("visit", "start_date", "visit_type")
-		    "visit_type = :lo AND person_id = :pid"
-		    " AND start_date >= :dlo AND start_date <= :dhi",
+		[OP_WALK] = SEL("visit", "start_date", "visit_person")
+		    "(person_id, start_date) >= (:pid, :dlo)",
+		[OP_WALK_TYPE] = SEL("visit", "start_date", "visit_type")
+		    "visit_type = :lo AND (person_id, start_date) >= (:pid, :dlo)",
 	},
 };
 /* clang-format on */
@@ -146,17 +146,58 @@ ascii_caseeq(const char *a, const char *b)
 	return *a == *b;
 }
 
-/* Delivers the current row if it counts. */
-static int
-row(struct eventset *es, sqlite3_stmt *st, evrow_fn fn, void *arg)
+int
+eventset_parse_day(const char *s, size_t n, int32_t *day)
 {
-	const char *d = (const char *)sqlite3_column_text(st, 1);
-	int32_t day;
+	static const int16_t before[2][13] = {
+		{ 0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334 },
+		{ 0, 0, 31, 60, 91, 121, 152, 182, 213, 244, 274, 305, 335 },
+	};
+	static const uint8_t len[2][13] = {
+		{ 0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 },
+		{ 0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 },
+	};
+	unsigned dig[8];
+	int y, m, d, leap, py;
 
-	es->rows++;
-	if (d == NULL ||
-	    date_parse(d, (size_t)sqlite3_column_bytes(st, 1), &day) == -1)
-		return 0;
+	if (n != 10 || s[4] != '-' || s[7] != '-')
+		return -1;
+	for (int i = 0, j = 0; i < 10; i++) {
+		if (i == 4 || i == 7)
+			continue;
+		if ((dig[j++] = (unsigned)(s[i] - '0')) > 9)
+			return -1;
+	}
+	y = (int)(dig[0] * 1000 + dig[1] * 100 + dig[2] * 10 + dig[3]);
+	m = (int)(dig[4] * 10 + dig[5]);
+	d = (int)(dig[6] * 10 + dig[7]);
+	if (y < DATE_MIN_YEAR || y > DATE_MAX_YEAR || m < 1 || m > 12 || d < 1)
+		return -1;
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (d > len[leap][m])
+		return -1;
+	/* Leap days before year y, counted from year 1 (477 before 1970). */
+	py = y - 1;
+	*day = 365 * (y - 1970) + (py / 4 - py / 100 + py / 400) - 477 +
+	    before[leap][m] + d - 1;
+	return 0;
+}
+
+static int
+row_day(sqlite3_stmt *st, int col, int32_t *day)
+{
+	const char *s = (const char *)sqlite3_column_text(st, col);
+
+	if (s == NULL)
+		return -1;
+	return eventset_parse_day(
+	    s, (size_t)sqlite3_column_bytes(st, col), day);
+}
+
+/* 1 if the current row passes the lab value range and unit. */
+static int
+passes(const struct eventset *es, sqlite3_stmt *st)
+{
 	if (es->has_min || es->has_max) {
 		int t = sqlite3_column_type(st, 2);
 		double v;
@@ -175,50 +216,50 @@ row(struct eventset *es, sqlite3_stmt *st, evrow_fn fn, void *arg)
 		if (u == NULL || !ascii_caseeq(u, es->unit))
 			return 0;
 	}
-	return fn(arg, sqlite3_column_int64(st, 0), day);
+	return 1;
 }
 
-/* Steps st to the end, delivering rows; 1 if over budget. */
-static int
-drain(struct eventset *es, struct dbsafe *ds, sqlite3_stmt *st, uint64_t budget,
-    evrow_fn fn, void *arg, char *err, size_t errlen)
+int
+evrow_counts(const struct evrow *r)
 {
+	return passes(r->es, r->st);
+}
+
+/* Steps st to the end, delivering the rows that count. */
+static int
+drain(struct eventset *es, struct dbsafe *ds, sqlite3_stmt *st, evrow_fn fn,
+    void *arg, char *err, size_t errlen)
+{
+	int32_t day;
 	int rc;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (row(es, st, fn, arg) == -1) {
+		es->rows++;
+		if (row_day(st, 1, &day) == -1 || !passes(es, st))
+			continue;
+		if (fn(arg, sqlite3_column_int64(st, 0), day) == -1) {
 			sqlite3_reset(st);
 			return -1;
 		}
-		if (budget != 0 && es->rows > budget) {
-			sqlite3_reset(st);
-			return 1;
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		dbsafe_error(ds, "read events", err, errlen);
-		sqlite3_reset(st);
-		return -1;
 	}
 	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return dbsafe_error(ds, "read events", err, errlen);
 	return 0;
 }
 
 int
-eventset_scan(struct eventset *es, struct dbsafe *ds, uint64_t budget,
-    evrow_fn fn, void *arg, char *err, size_t errlen)
+eventset_scan(struct eventset *es, struct dbsafe *ds, evrow_fn fn, void *arg,
+    char *err, size_t errlen)
 {
 	int unit = es->unit[0] != '\0';
 	sqlite3_stmt *st;
-	int rc;
 
-	if (budget != 0)
-		budget += es->rows;
 	if (es->all) {
 		if ((st = stmt(ds, es->kind, OP_SCAN_PREFIX, err, errlen)) ==
 		    NULL)
 			return -1;
-		return drain(es, ds, st, budget, fn, arg, err, errlen);
+		return drain(es, ds, st, fn, arg, err, errlen);
 	}
 	for (size_t i = 0; i < es->nranges; i++) {
 		const struct evrange *r = &es->ranges[i];
@@ -231,11 +272,10 @@ eventset_scan(struct eventset *es, struct dbsafe *ds, uint64_t budget,
 			return -1;
 		if (bind(st, ":sys", r->sys) == -1 ||
 		    bind(st, ":lo", r->lo) == -1 ||
-		    (op != OP_SCAN_EXACT && op != OP_SCAN_EXACT_UNIT &&
-			bind(st, ":hi", r->hi) == -1))
+		    bind(st, ":hi", r->hi) == -1)
 			return dbsafe_error(ds, "bind", err, errlen);
-		if ((rc = drain(es, ds, st, budget, fn, arg, err, errlen)) != 0)
-			return rc;
+		if (drain(es, ds, st, fn, arg, err, errlen) == -1)
+			return -1;
 	}
 	return 0;
 }
@@ -324,39 +364,168 @@ eventset_expand(struct eventset *es, struct dbsafe *ds, size_t max, char *err,
 	return 0;
 }
 
+/* Positions st at the first row at or after (pid, day). */
+static int
+seek(struct eventset *es, struct dbsafe *ds, sqlite3_stmt *st,
+    const struct evpos *at, char *err, size_t errlen)
+{
+	char dlo[11] = "";
+	int32_t day = at->day;
+
+	sqlite3_reset(st);
+	/* ISO text orders like the days it spells in years 1000-9999;
+	 * earlier than any date is "" (which sorts first). */
+	if (day > date_from_ymd(9999, 12, 31))
+		day = date_from_ymd(9999, 12, 31);
+	if (day >= date_from_ymd(1000, 1, 1))
+		date_format(day, dlo);
+	if (sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":pid"),
+		at->pid) != SQLITE_OK ||
+	    sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":dlo"), dlo,
+		-1, SQLITE_TRANSIENT) != SQLITE_OK)
+		return dbsafe_error(ds, "bind", err, errlen);
+	es->probes++;
+	return 0;
+}
+
+static int
+after(const struct evpos *at, int64_t pid, int32_t day)
+{
+	return at->pid > pid || (at->pid == pid && at->day > day);
+}
+
+#define COST_CHUNK  256	 /* steps timed together */
+#define COST_PRIOR  16	 /* weight of the prior, in seeks */
+#define COST_WINDOW 4096 /* seeks before old measurements fade */
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void
+evcost_init(struct evcost *c)
+{
+	/* A seek about a dozen steps: a hot page cache. */
+	c->seeks = COST_PRIOR;
+	c->seek_ns = COST_PRIOR * 1200;
+	c->steps = COST_PRIOR * COST_CHUNK;
+	c->step_ns = c->steps * 100;
+}
+
+/* Misses worth stepping over rather than seeking. */
+static uint32_t
+patience(const struct evwalk *w)
+{
+	const struct evcost *c = w->cost;
+	double p;
+
+	if (c == NULL)
+		return w->patience;
+	p = ((double)c->seek_ns / (double)c->seeks) /
+	    ((double)(c->step_ns + 1) / (double)c->steps);
+	return p < 1 ? 1 : p > 1024 ? 1024 : (uint32_t)p;
+}
+
+static void
+cost_seek(struct evcost *c, uint64_t ns)
+{
+	if (c == NULL)
+		return;
+	if (c->seeks >= COST_WINDOW) {
+		c->seeks /= 2, c->seek_ns /= 2;
+		c->steps /= 2, c->step_ns /= 2;
+	}
+	c->seeks++;
+	c->seek_ns += ns;
+}
+
+/* Walks one code's rows with the visitor. */
+static int
+walk_code(struct eventset *es, struct dbsafe *ds, sqlite3_stmt *st,
+    const struct evwalk *w, char *err, size_t errlen)
+{
+	struct evrow r = { 0, 0, es, st };
+	struct evpos at;
+	uint32_t misses = 0, wait = patience(w), chunk = 0;
+	uint64_t t0;
+	int rc, seeking = 1;
+
+	if (w->first(w->arg, &at) == 0)
+		return 0;
+	t0 = now_ns();
+	if (seek(es, ds, st, &at, err, errlen) == -1)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		es->rows++;
+		if (w->cost != NULL && (seeking || ++chunk == COST_CHUNK)) {
+			uint64_t t = now_ns();
+
+			if (seeking)
+				cost_seek(w->cost, t - t0);
+			else {
+				w->cost->steps += chunk;
+				w->cost->step_ns += t - t0;
+				if (w->cost->steps > (1u << 24)) {
+					w->cost->steps /= 2;
+					w->cost->step_ns /= 2;
+				}
+			}
+			seeking = 0, chunk = 0, t0 = t;
+		}
+		r.pid = sqlite3_column_int64(st, 0);
+		if (row_day(st, 1, &r.day) == -1)
+			continue;
+		switch (w->row(w->arg, &r, &at)) {
+		case EV_USED:
+			misses = 0;
+			continue;
+		case EV_MISS:
+			if (++misses <= wait || !after(&at, r.pid, r.day))
+				continue;
+			misses = 0;
+			wait = patience(w);
+			seeking = 1, chunk = 0, t0 = now_ns();
+			if (seek(es, ds, st, &at, err, errlen) == -1)
+				return -1;
+			continue;
+		case EV_END:
+			sqlite3_reset(st);
+			return 0;
+		default:
+			sqlite3_reset(st);
+			return -1;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return dbsafe_error(ds, "read events", err, errlen);
+	return 0;
+}
+
 int
-eventset_probe(struct eventset *es, struct dbsafe *ds, size_t code,
-    int64_t person_id, int32_t from, int32_t to, evrow_fn fn, void *arg,
+eventset_walk(struct eventset *es, struct dbsafe *ds, const struct evwalk *w,
     char *err, size_t errlen)
 {
-	const struct evrange *c;
-	char dlo[11], dhi[11];
 	sqlite3_stmt *st;
 	int op;
 
-	if (code >= es->ncodes)
-		return errf(err, errlen, "probe: no code %zu", code);
-	c = &es->codes[code];
 	if (es->kind == TALLY__KIND__KIND_VISIT)
-		op = es->all ? OP_PROBE : OP_PROBE_TYPE;
+		op = es->all ? OP_WALK : OP_WALK_TYPE;
 	else
-		op = es->unit[0] != '\0' ? OP_PROBE_UNIT : OP_PROBE;
-	if ((st = stmt(ds, es->kind, op, err, errlen)) == NULL)
-		return -1;
-	/* ISO text compares like the days it spells within years 1000-9999. */
-	if (from < date_from_ymd(1000, 1, 1))
-		from = date_from_ymd(1000, 1, 1);
-	if (to > date_from_ymd(9999, 12, 31))
-		to = date_from_ymd(9999, 12, 31);
-	if (from > to)
-		return 0;
-	date_format(from, dlo);
-	date_format(to, dhi);
-	if (bind(st, ":sys", c->sys) == -1 || bind(st, ":lo", c->lo) == -1 ||
-	    bind(st, ":dlo", dlo) == -1 || bind(st, ":dhi", dhi) == -1 ||
-	    sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":pid"),
-		person_id) != SQLITE_OK)
-		return dbsafe_error(ds, "bind", err, errlen);
-	es->probes++;
-	return drain(es, ds, st, 0, fn, arg, err, errlen) == 0 ? 0 : -1;
+		op = es->unit[0] != '\0' ? OP_WALK_UNIT : OP_WALK;
+	for (size_t k = 0; k < es->ncodes; k++) {
+		if ((st = stmt(ds, es->kind, op, err, errlen)) == NULL)
+			return -1;
+		if (bind(st, ":sys", es->codes[k].sys) == -1 ||
+		    bind(st, ":lo", es->codes[k].lo) == -1)
+			return dbsafe_error(ds, "bind", err, errlen);
+		if (walk_code(es, ds, st, w, err, errlen) == -1)
+			return -1;
+	}
+	return 0;
 }

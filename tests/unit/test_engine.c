@@ -10,7 +10,9 @@
 
 #include <unistd.h>
 
+#include "date.h"
 #include "dbsafe.h"
+#include "eventset.h"
 
 #define KD     TALLY__KIND__KIND_DIAGNOSIS
 #define KL     TALLY__KIND__KIND_LAB
@@ -636,6 +638,32 @@ errors(void **state)
 	expect_error(state, q, "unknown");
 }
 
+/* The engine's date parser agrees with date_parse() everywhere. */
+static void
+parse_days(void **state)
+{
+	static const char *const bad[] = { "2023-02-29", "1900-02-29",
+		"2024-13-01", "2024-00-10", "2024-01-00", "2024-04-31",
+		"1799-12-31", "2201-01-01", "2024-1-01", "20x4-01-01",
+		"2024/01/01", "2024-01-01T", "", "2024-01-0a", "2024-01-1 " };
+	char buf[11];
+	int32_t a, b;
+
+	(void)state;
+	for (int32_t d = date_from_ymd(1800, 1, 1);
+	     d <= date_from_ymd(2200, 12, 31); d++) {
+		date_format(d, buf);
+		assert_int_equal(eventset_parse_day(buf, 10, &a), 0);
+		assert_int_equal(a, d);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(date_parse(bad[i], strlen(bad[i]), &b), -1);
+		assert_int_equal(
+		    eventset_parse_day(bad[i], strlen(bad[i]), &a), -1);
+	}
+	assert_int_equal(eventset_parse_day("2000-02-29", 10, &a), 0);
+}
+
 int
 main(void)
 {
@@ -653,6 +681,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    combinators, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(errors, fx_setup, fx_teardown),
+		cmocka_unit_test(parse_days),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,152 @@
+/*
+ * engine_int.h — what the engine's own files (lib/engine*.c) share: the
+ * memory budget, the person cache, index events and the per-run state.
+ * Nothing outside lib/engine*.c includes this; the API is engine.h.
+ */
+#ifndef TALLY_ENGINE_INT_H
+#define TALLY_ENGINE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dbsafe.h"
+#include "engine.h"
+#include "eventset.h"
+#include "tally.pb-c.h"
+
+#define DAY_NONE   INT32_MAX /* no death date */
+#define YEAR_NONE  INT32_MIN /* no birth year */
+#define SEX_ABSENT 0	     /* dense slot with no person row */
+
+/* ---------------------------------------------------------- memory */
+
+/* Every large allocation of the engine goes through a budget. */
+struct mem {
+	size_t used, peak, cap;
+};
+
+/* Zeroed n * size bytes, NULL (reason in err) over budget or on overflow. */
+void *mem_calloc(struct mem *, size_t n, size_t size, char *err, size_t errlen);
+/* Grows p (from mem_calloc, or NULL) to n * size; new bytes are zero. */
+void *mem_grow(
+    struct mem *, void *p, size_t n, size_t size, char *err, size_t errlen);
+void mem_free(struct mem *, void *p);
+
+/* ---------------------------------------------------------- persons */
+
+/*
+ * Person attributes by slot, loaded once and kept until the DB's content
+ * changes. Slots are dense: slot = person_id - base when the ids are
+ * dense enough (then slots without a person have sex SEX_ABSENT),
+ * otherwise the rank of the id in ids[].
+ */
+struct persons {
+	size_t n;  /* slots */
+	int dense; /* slot = person_id - base */
+	int64_t base;
+	int64_t *ids;	/* sorted ids by slot, if !dense */
+	uint8_t *sex;	/* 'M', 'F', 'U' (NULL sex), SEX_ABSENT */
+	int32_t *birth; /* birth year or YEAR_NONE */
+	int32_t *death; /* death day or DAY_NONE */
+	/* Scratch a run leaves as it found it: every entry DAY_NONE / -1. */
+	int32_t *best;	/* first/last index day so far */
+	int32_t *evpos; /* the slot's first index event */
+	size_t bytes;
+	int loaded;
+	uint64_t version; /* dbsafe_begin()'s data version when loaded */
+};
+
+int persons_load(
+    struct persons *, struct dbsafe *, struct mem *, char *err, size_t errlen);
+void persons_free(struct persons *, struct mem *);
+
+/* The slot of person_id, or -1 if there is no such person. */
+static inline int64_t
+persons_slot(const struct persons *p, int64_t id)
+{
+	if (p->dense) {
+		uint64_t s = (uint64_t)id - (uint64_t)p->base;
+
+		if (id < p->base || s >= p->n || p->sex[s] == SEX_ABSENT)
+			return -1;
+		return (int64_t)s;
+	} else {
+		size_t lo = 0, hi = p->n;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (p->ids[mid] < id)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		return lo < p->n && p->ids[lo] == id ? (int64_t)lo : -1;
+	}
+}
+
+/* The person_id of a slot. */
+static inline int64_t
+persons_id(const struct persons *p, size_t slot)
+{
+	return p->dense ? p->base + (int64_t)slot : p->ids[slot];
+}
+
+/* ---------------------------------------------------------- index events */
+
+/* Index events sorted by (slot, day), one per person and day; the events
+ * of slot s are [persons.evpos[s], end[persons.evpos[s]]) (no events if
+ * evpos[s] is -1). */
+struct events {
+	size_t n;
+	int32_t *slot, *day;
+	int32_t *end; /* one past the last event of the same person */
+};
+
+/* The index events of slot s as [*a, *b); 0 if it has none. */
+static inline int
+events_of(const struct persons *p, const struct events *ev, size_t s, size_t *a,
+    size_t *b)
+{
+	int32_t e = p->evpos[s];
+
+	if (e < 0)
+		return 0;
+	*a = (size_t)e;
+	*b = (size_t)ev->end[e];
+	return 1;
+}
+
+/* ---------------------------------------------------------- a run */
+
+struct engine {
+	struct dbsafe *ds;
+	struct engine_limits lim;
+	struct mem mem;
+	struct persons persons;
+	struct evcost cost; /* of seeks and steps, learnt run by run */
+	struct engine_stats stats;
+};
+
+struct run {
+	struct engine *eng;
+	const Tally__Query *q;
+	struct events ev;
+	size_t words;	/* of a bitset over events */
+	unsigned evals; /* criteria nodes evaluated */
+	char *err;
+	size_t errlen;
+};
+
+int index_events(struct run *, char *err, size_t errlen);
+void index_events_free(struct run *);
+/* Sets out (a bitset over events) to the events of live for which
+ * criteria[node] holds. */
+int criteria_eval(
+    struct run *, size_t node, const uint64_t *live, uint64_t *out);
+int event_criterion(struct run *, const Tally__Criterion *,
+    const uint64_t *live, uint64_t *out);
+int strata_count(struct run *, const uint64_t *kept, const char *site,
+    const char *consortium, struct table **out);
+
+#endif

@@ -1,0 +1,134 @@
+/*
+ * eventset.h — the rows one event criterion (or the index) matches, read
+ * straight from the Baseline DB's covering indexes as (person_id, day)
+ * pairs. A code set is normalised into disjoint ranges first, so a row
+ * is never delivered twice however the codes overlap ("I48*" and
+ * "I48.0"). Two ways to read them:
+ *
+ *   - eventset_scan(): every matching row, one index range per code
+ *     (code = ?, or code >= prefix AND code < prefix-successor);
+ *   - eventset_walk(): code by code (after eventset_expand() has listed
+ *     the codes that exist under each prefix), in (person, day) order,
+ *     where a visitor that knows which persons and days matter has the
+ *     walk seek past the rest (a merge join that skips).
+ *
+ * Lab value ranges and units, visit types and unparseable dates are
+ * filtered here; callers see only rows that count.
+ */
+#ifndef TALLY_EVENTSET_H
+#define TALLY_EVENTSET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dbsafe.h"
+#include "tally.pb-c.h"
+
+#define EVENTSET_CODE_MAX   64	 /* bytes of a system or a code */
+#define EVENTSET_EXPAND_MAX 4096 /* codes listed under prefixes */
+
+struct evrange {
+	char sys[EVENTSET_CODE_MAX + 1];
+	char lo[EVENTSET_CODE_MAX + 1]; /* the code, or the prefix */
+	char hi[EVENTSET_CODE_MAX + 1]; /* prefix successor; "" if exact */
+};
+
+struct eventset {
+	int kind; /* TALLY__KIND__KIND_DIAGNOSIS .. TALLY__KIND__KIND_VISIT */
+	struct evrange *ranges; /* disjoint, sorted */
+	size_t nranges;
+	int all;	       /* VISIT without types: every visit */
+	struct evrange *codes; /* exact codes to probe (eventset_expand) */
+	size_t ncodes;
+	int has_min, has_max; /* LAB value range */
+	double vmin, vmax;
+	char unit[EVENTSET_CODE_MAX + 1]; /* LAB unit, "" if none */
+	uint64_t rows;			  /* rows read so far */
+	uint64_t probes;		  /* seeks made so far */
+};
+
+/* Called by eventset_scan() for each row that counts; -1 stops the read
+ * (the callback has written the reason into the err buffer it was
+ * given). */
+typedef int (*evrow_fn)(void *arg, int64_t person_id, int32_t day);
+
+/* A position in a code's rows, which are in (person_id, day) order. */
+struct evpos {
+	int64_t pid;
+	int32_t day;
+};
+
+/* The row eventset_walk() shows its visitor. */
+struct evrow {
+	int64_t pid;
+	int32_t day;
+	struct eventset *es;
+	void *st; /* the statement, for evrow_counts() */
+};
+
+enum {
+	EV_USED, /* the visitor looked at the row */
+	EV_MISS, /* the row was of no use; *at says what is */
+	EV_END,	 /* nothing more in this code is of use */
+};
+
+/*
+ * What a seek and a step have cost on this DB so far (nanoseconds, with
+ * a prior), so that a walk seeks exactly when stepping on would cost
+ * more: with a cold page cache a seek costs dozens of steps, with a hot
+ * one a dozen.
+ */
+struct evcost {
+	uint64_t seek_ns, seeks;
+	uint64_t step_ns, steps;
+};
+
+void evcost_init(struct evcost *);
+
+/*
+ * A visitor of one code's rows in (person_id, day) order. first() gives
+ * the first position worth reading (0: none); row() answers EV_USED,
+ * EV_MISS (with the next position worth reading, after the row) or
+ * EV_END, or -1 to stop with an error. After more misses in a row than
+ * a seek costs in steps (cost), or than `patience` if cost is NULL, the
+ * walk seeks (one index lookup) instead of stepping on.
+ */
+struct evwalk {
+	int (*first)(void *arg, struct evpos *at);
+	int (*row)(void *arg, const struct evrow *, struct evpos *at);
+	void *arg;
+	uint32_t patience; /* 0: seek at once */
+	struct evcost *cost;
+};
+
+/* From an event criterion (codes, value range, unit, visit types). */
+int eventset_init(
+    struct eventset *, const Tally__Criterion *, char *err, size_t errlen);
+void eventset_clear(struct eventset *);
+/* 1 if kind is an event kind (DIAGNOSIS, LAB, DRUG, PROCEDURE, VISIT). */
+int eventset_kind(int kind);
+/* Prepares every statement once, so that a missing index is reported
+ * when the engine opens rather than when a query needs it. */
+int eventset_prepare(struct dbsafe *, char *err, size_t errlen);
+
+/* Every matching row, range by range (so person ids do not ascend across
+ * ranges). 0, or -1 on error. */
+int eventset_scan(struct eventset *, struct dbsafe *, evrow_fn, void *arg,
+    char *err, size_t errlen);
+/*
+ * Lists into es->codes the exact codes to walk: the exact ranges and
+ * every code the DB holds under each prefix. 1 if there are more than
+ * max, 0 when done, -1 on error.
+ */
+int eventset_expand(
+    struct eventset *, struct dbsafe *, size_t max, char *err, size_t errlen);
+/* Walks the rows of each of es->codes in turn (eventset_expand first). */
+int eventset_walk(struct eventset *, struct dbsafe *, const struct evwalk *,
+    char *err, size_t errlen);
+/* date_parse(), faster: the day of a strict "YYYY-MM-DD". 0 or -1. */
+int eventset_parse_day(const char *s, size_t n, int32_t *day);
+/* 1 if a walked row passes the lab value range and unit (reads them only
+ * when asked: the unit costs a table lookup). */
+int evrow_counts(const struct evrow *);
+
+#endif

@@ -1,0 +1,531 @@
+/*
+ * eventset.c — owns reading an event criterion's rows from the Baseline
+ * DB: the constant SQL (one covering index per table, named with INDEXED
+ * BY so that a plan never silently degrades to a table scan), binding,
+ * per-row filters. Every value is bound; no text from a query is ever
+ * part of a statement. It never decides what a row means for a cohort.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "date.h"
+#include "eventset.h"
+#include "util.h"
+
+enum {
+	OP_SCAN_EXACT,
+	OP_SCAN_PREFIX, /* VISIT: every visit */
+	OP_WALK,	/* one code, from (:pid, :dlo) on; VISIT: every visit */
+	OP_ENUM_FIRST,
+	OP_ENUM_NEXT,
+	OP_SCAN_EXACT_UNIT, /* LAB with a unit: reads the table row too */
+	OP_SCAN_PREFIX_UNIT,
+	OP_WALK_UNIT,
+	OP_WALK_TYPE, /* VISIT with types */
+	OP_MAX
+};
+
+/* Result columns: person_id, date[, value_num[, unit]]. Parameters by
+ * name: :sys :lo :hi :pid :dlo. A walk's row-value bound makes SQLite
+ * seek straight to (code, person, date) in the covering index. */
+/* clang-format off */
+#define SEL(tab, cols, idx) "SELECT person_id, " cols " FROM " tab \
+	" INDEXED BY " idx " WHERE "
+#define EXACT		"code_system = :sys AND code = :lo"
+#define PREFIX		"code_system = :sys AND code >= :lo AND code < :hi"
+#define WALK(date)	"code_system = :sys AND code = :lo" \
+	" AND (person_id, " date ") >= (:pid, :dlo)"
+#define ENUM(tab, idx, op) "SELECT code FROM " tab " INDEXED BY " idx \
+	" WHERE code_system = :sys AND code " op " :lo AND code < :hi" \
+	" ORDER BY code_system, code LIMIT 1"
+#define CODED(tab, date, idx) { \
+	[OP_SCAN_EXACT] = SEL(tab, date, idx) EXACT, \
+	[OP_SCAN_PREFIX] = SEL(tab, date, idx) PREFIX, \
+	[OP_WALK] = SEL(tab, date, idx) WALK(date), \
+	[OP_ENUM_FIRST] = ENUM(tab, idx, ">="), \
+	[OP_ENUM_NEXT] = ENUM(tab, idx, ">"), \
+}
+#define LABV	"lab_date, value_num"
+#define LABU	"lab_date, value_num, unit"
+
+static const char *const sql[5][OP_MAX] = {
+	CODED("diagnosis", "diag_date", "diagnosis_code"),
+	{
+		[OP_SCAN_EXACT] = SEL("lab", LABV, "lab_code") EXACT,
+		[OP_SCAN_PREFIX] = SEL("lab", LABV, "lab_code") PREFIX,
+		[OP_WALK] = SEL("lab", LABV, "lab_code") WALK("lab_date"),
+		[OP_ENUM_FIRST] = ENUM("lab", "lab_code", ">="),
+		[OP_ENUM_NEXT] = ENUM("lab", "lab_code", ">"),
+		[OP_SCAN_EXACT_UNIT] = SEL("lab", LABU, "lab_code") EXACT,
+		[OP_SCAN_PREFIX_UNIT] = SEL("lab", LABU, "lab_code") PREFIX,
+		[OP_WALK_UNIT] = SEL("lab", LABU, "lab_code")
+		    WALK("lab_date"),
+	},
+	CODED("drug", "start_date", "drug_code"),
+	CODED("procedure", "proc_date", "procedure_code"),
+	{
+		[OP_SCAN_EXACT] = SEL("visit", "start_date", "visit_type")
+		    "visit_type = :lo",
+		[OP_SCAN_PREFIX] = "SELECT person_id, start_date FROM visit"
+		    " INDEXED BY visit_person",
+		[OP_WALK] = SEL("visit", "start_date", "visit_person")
+		    "(person_id, start_date) >= (:pid, :dlo)",
+		[OP_WALK_TYPE] = SEL("visit", "start_date", "visit_type")
+		    "visit_type = :lo AND (person_id, start_date) >= (:pid, :dlo)",
+	},
+};
+/* clang-format on */
+
+static int
+table_of(int kind)
+{
+	switch (kind) {
+	case TALLY__KIND__KIND_DIAGNOSIS:
+		return 0;
+	case TALLY__KIND__KIND_LAB:
+		return 1;
+	case TALLY__KIND__KIND_DRUG:
+		return 2;
+	case TALLY__KIND__KIND_PROCEDURE:
+		return 3;
+	default:
+		return 4;
+	}
+}
+
+static sqlite3_stmt *
+stmt(struct dbsafe *ds, int kind, int op, char *err, size_t errlen)
+{
+	int t = table_of(kind);
+
+	return dbsafe_stmt(
+	    ds, (unsigned)(t * OP_MAX + op), sql[t][op], err, errlen);
+}
+
+int
+eventset_prepare(struct dbsafe *ds, char *err, size_t errlen)
+{
+	static const int kinds[] = { TALLY__KIND__KIND_DIAGNOSIS,
+		TALLY__KIND__KIND_LAB, TALLY__KIND__KIND_DRUG,
+		TALLY__KIND__KIND_PROCEDURE, TALLY__KIND__KIND_VISIT };
+
+	for (size_t k = 0; k < nitems(kinds); k++)
+		for (int op = 0; op < OP_MAX; op++)
+			if (sql[table_of(kinds[k])][op] != NULL &&
+			    stmt(ds, kinds[k], op, err, errlen) == NULL)
+				return -1;
+	return 0;
+}
+
+/* Binds text to the named parameter if the statement has it. */
+static int
+bind(sqlite3_stmt *st, const char *name, const char *s)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+
+	if (i == 0)
+		return 0;
+	return sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) == SQLITE_OK ? 0
+									   : -1;
+}
+
+static int
+ascii_caseeq(const char *a, const char *b)
+{
+	for (; *a != '\0' && *b != '\0'; a++, b++) {
+		unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
+
+		if (x >= 'A' && x <= 'Z')
+			x += 'a' - 'A';
+		if (y >= 'A' && y <= 'Z')
+			y += 'a' - 'A';
+		if (x != y)
+			return 0;
+	}
+	return *a == *b;
+}
+
+int
+eventset_parse_day(const char *s, size_t n, int32_t *day)
+{
+	static const int16_t before[2][13] = {
+		{ 0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334 },
+		{ 0, 0, 31, 60, 91, 121, 152, 182, 213, 244, 274, 305, 335 },
+	};
+	static const uint8_t len[2][13] = {
+		{ 0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 },
+		{ 0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 },
+	};
+	unsigned dig[8];
+	int y, m, d, leap, py;
+
+	if (n != 10 || s[4] != '-' || s[7] != '-')
+		return -1;
+	for (int i = 0, j = 0; i < 10; i++) {
+		if (i == 4 || i == 7)
+			continue;
+		if ((dig[j++] = (unsigned)(s[i] - '0')) > 9)
+			return -1;
+	}
+	y = (int)(dig[0] * 1000 + dig[1] * 100 + dig[2] * 10 + dig[3]);
+	m = (int)(dig[4] * 10 + dig[5]);
+	d = (int)(dig[6] * 10 + dig[7]);
+	if (y < DATE_MIN_YEAR || y > DATE_MAX_YEAR || m < 1 || m > 12 || d < 1)
+		return -1;
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (d > len[leap][m])
+		return -1;
+	/* Leap days before year y, counted from year 1 (477 before 1970). */
+	py = y - 1;
+	*day = 365 * (y - 1970) + (py / 4 - py / 100 + py / 400) - 477 +
+	    before[leap][m] + d - 1;
+	return 0;
+}
+
+static int
+row_day(sqlite3_stmt *st, int col, int32_t *day)
+{
+	const char *s = (const char *)sqlite3_column_text(st, col);
+
+	if (s == NULL)
+		return -1;
+	return eventset_parse_day(
+	    s, (size_t)sqlite3_column_bytes(st, col), day);
+}
+
+/* 1 if the current row passes the lab value range and unit. */
+static int
+passes(const struct eventset *es, sqlite3_stmt *st)
+{
+	if (es->has_min || es->has_max) {
+		int t = sqlite3_column_type(st, 2);
+		double v;
+
+		/* NULL (or text) fails any value range. */
+		if (t != SQLITE_INTEGER && t != SQLITE_FLOAT)
+			return 0;
+		v = sqlite3_column_double(st, 2);
+		if ((es->has_min && v < es->vmin) ||
+		    (es->has_max && v > es->vmax))
+			return 0;
+	}
+	if (es->unit[0] != '\0') {
+		const char *u = (const char *)sqlite3_column_text(st, 3);
+
+		if (u == NULL || !ascii_caseeq(u, es->unit))
+			return 0;
+	}
+	return 1;
+}
+
+int
+evrow_counts(const struct evrow *r)
+{
+	return passes(r->es, r->st);
+}
+
+/* Steps st to the end, delivering the rows that count. */
+static int
+drain(struct eventset *es, struct dbsafe *ds, sqlite3_stmt *st, evrow_fn fn,
+    void *arg, char *err, size_t errlen)
+{
+	int32_t day;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		es->rows++;
+		if (row_day(st, 1, &day) == -1 || !passes(es, st))
+			continue;
+		if (fn(arg, sqlite3_column_int64(st, 0), day) == -1) {
+			sqlite3_reset(st);
+			return -1;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return dbsafe_error(ds, "read events", err, errlen);
+	return 0;
+}
+
+int
+eventset_scan(struct eventset *es, struct dbsafe *ds, evrow_fn fn, void *arg,
+    char *err, size_t errlen)
+{
+	int unit = es->unit[0] != '\0';
+	sqlite3_stmt *st;
+
+	if (es->all) {
+		if ((st = stmt(ds, es->kind, OP_SCAN_PREFIX, err, errlen)) ==
+		    NULL)
+			return -1;
+		return drain(es, ds, st, fn, arg, err, errlen);
+	}
+	for (size_t i = 0; i < es->nranges; i++) {
+		const struct evrange *r = &es->ranges[i];
+		int op = r->hi[0] != '\0' ? OP_SCAN_PREFIX : OP_SCAN_EXACT;
+
+		if (unit)
+			op = op == OP_SCAN_PREFIX ? OP_SCAN_PREFIX_UNIT
+						  : OP_SCAN_EXACT_UNIT;
+		if ((st = stmt(ds, es->kind, op, err, errlen)) == NULL)
+			return -1;
+		if (bind(st, ":sys", r->sys) == -1 ||
+		    bind(st, ":lo", r->lo) == -1 ||
+		    bind(st, ":hi", r->hi) == -1)
+			return dbsafe_error(ds, "bind", err, errlen);
+		if (drain(es, ds, st, fn, arg, err, errlen) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+codes_add(struct eventset *es, size_t *cap, const struct evrange *r)
+{
+	if (es->ncodes == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		struct evrange *n = reallocarray(es->codes, ncap, sizeof(*n));
+
+		if (n == NULL)
+			return -1;
+		es->codes = n;
+		*cap = ncap;
+	}
+	es->codes[es->ncodes++] = *r;
+	return 0;
+}
+
+/* Appends the codes the DB holds in prefix range r; 1 if over max. */
+static int
+expand_prefix(struct eventset *es, struct dbsafe *ds, const struct evrange *r,
+    size_t *cap, size_t max, char *err, size_t errlen)
+{
+	struct evrange c = *r;
+	sqlite3_stmt *st;
+	int op = OP_ENUM_FIRST, rc;
+
+	c.hi[0] = '\0';
+	for (;;) {
+		if ((st = stmt(ds, es->kind, op, err, errlen)) == NULL)
+			return -1;
+		if (bind(st, ":sys", r->sys) == -1 ||
+		    bind(st, ":lo", op == OP_ENUM_FIRST ? r->lo : c.lo) == -1 ||
+		    bind(st, ":hi", r->hi) == -1)
+			return dbsafe_error(ds, "bind", err, errlen);
+		es->probes++;
+		if ((rc = sqlite3_step(st)) == SQLITE_DONE)
+			break;
+		if (rc != SQLITE_ROW)
+			return dbsafe_error(ds, "list codes", err, errlen);
+		if (sqlite3_column_bytes(st, 0) > EVENTSET_CODE_MAX)
+			return 1; /* a code too long to probe: scan instead */
+		strlcpy(c.lo, (const char *)sqlite3_column_text(st, 0),
+		    sizeof(c.lo));
+		if (es->ncodes >= max)
+			return 1;
+		if (codes_add(es, cap, &c) == -1)
+			return errf(err, errlen, "out of memory");
+		op = OP_ENUM_NEXT;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+int
+eventset_expand(struct eventset *es, struct dbsafe *ds, size_t max, char *err,
+    size_t errlen)
+{
+	size_t cap = 0;
+	int rc;
+
+	free(es->codes);
+	es->codes = NULL;
+	es->ncodes = 0;
+	if (es->all) {
+		struct evrange any = { "", "", "" };
+
+		return codes_add(es, &cap, &any) == -1
+		    ? errf(err, errlen, "out of memory")
+		    : 0;
+	}
+	for (size_t i = 0; i < es->nranges; i++) {
+		const struct evrange *r = &es->ranges[i];
+
+		if (r->hi[0] == '\0') {
+			if (es->ncodes >= max)
+				return 1;
+			if (codes_add(es, &cap, r) == -1)
+				return errf(err, errlen, "out of memory");
+		} else if ((rc = expand_prefix(
+				es, ds, r, &cap, max, err, errlen)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Positions st at the first row at or after (pid, day). */
+static int
+seek(struct eventset *es, struct dbsafe *ds, sqlite3_stmt *st,
+    const struct evpos *at, char *err, size_t errlen)
+{
+	char dlo[11] = "";
+	int32_t day = at->day;
+
+	sqlite3_reset(st);
+	/* ISO text orders like the days it spells in years 1000-9999;
+	 * earlier than any date is "" (which sorts first). */
+	if (day > date_from_ymd(9999, 12, 31))
+		day = date_from_ymd(9999, 12, 31);
+	if (day >= date_from_ymd(1000, 1, 1))
+		date_format(day, dlo);
+	if (sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":pid"),
+		at->pid) != SQLITE_OK ||
+	    sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":dlo"), dlo,
+		-1, SQLITE_TRANSIENT) != SQLITE_OK)
+		return dbsafe_error(ds, "bind", err, errlen);
+	es->probes++;
+	return 0;
+}
+
+static int
+after(const struct evpos *at, int64_t pid, int32_t day)
+{
+	return at->pid > pid || (at->pid == pid && at->day > day);
+}
+
+#define COST_CHUNK  256	 /* steps timed together */
+#define COST_PRIOR  16	 /* weight of the prior, in seeks */
+#define COST_WINDOW 4096 /* seeks before old measurements fade */
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void
+evcost_init(struct evcost *c)
+{
+	/* A seek about a dozen steps: a hot page cache. */
+	c->seeks = COST_PRIOR;
+	c->seek_ns = COST_PRIOR * 1200;
+	c->steps = COST_PRIOR * COST_CHUNK;
+	c->step_ns = c->steps * 100;
+}
+
+/* Misses worth stepping over rather than seeking. */
+static uint32_t
+patience(const struct evwalk *w)
+{
+	const struct evcost *c = w->cost;
+	double p;
+
+	if (c == NULL)
+		return w->patience;
+	p = ((double)c->seek_ns / (double)c->seeks) /
+	    ((double)(c->step_ns + 1) / (double)c->steps);
+	return p < 1 ? 1 : p > 1024 ? 1024 : (uint32_t)p;
+}
+
+static void
+cost_seek(struct evcost *c, uint64_t ns)
+{
+	if (c == NULL)
+		return;
+	if (c->seeks >= COST_WINDOW) {
+		c->seeks /= 2, c->seek_ns /= 2;
+		c->steps /= 2, c->step_ns /= 2;
+	}
+	c->seeks++;
+	c->seek_ns += ns;
+}
+
+/* Walks one code's rows with the visitor. */
+static int
+walk_code(struct eventset *es, struct dbsafe *ds, sqlite3_stmt *st,
+    const struct evwalk *w, char *err, size_t errlen)
+{
+	struct evrow r = { 0, 0, es, st };
+	struct evpos at;
+	uint32_t misses = 0, wait = patience(w), chunk = 0;
+	uint64_t t0;
+	int rc, seeking = 1;
+
+	if (w->first(w->arg, &at) == 0)
+		return 0;
+	t0 = now_ns();
+	if (seek(es, ds, st, &at, err, errlen) == -1)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		es->rows++;
+		if (w->cost != NULL && (seeking || ++chunk == COST_CHUNK)) {
+			uint64_t t = now_ns();
+
+			if (seeking)
+				cost_seek(w->cost, t - t0);
+			else {
+				w->cost->steps += chunk;
+				w->cost->step_ns += t - t0;
+				if (w->cost->steps > (1u << 24)) {
+					w->cost->steps /= 2;
+					w->cost->step_ns /= 2;
+				}
+			}
+			seeking = 0, chunk = 0, t0 = t;
+		}
+		r.pid = sqlite3_column_int64(st, 0);
+		if (row_day(st, 1, &r.day) == -1)
+			continue;
+		switch (w->row(w->arg, &r, &at)) {
+		case EV_USED:
+			misses = 0;
+			continue;
+		case EV_MISS:
+			if (++misses <= wait || !after(&at, r.pid, r.day))
+				continue;
+			misses = 0;
+			wait = patience(w);
+			seeking = 1, chunk = 0, t0 = now_ns();
+			if (seek(es, ds, st, &at, err, errlen) == -1)
+				return -1;
+			continue;
+		case EV_END:
+			sqlite3_reset(st);
+			return 0;
+		default:
+			sqlite3_reset(st);
+			return -1;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return dbsafe_error(ds, "read events", err, errlen);
+	return 0;
+}
+
+int
+eventset_walk(struct eventset *es, struct dbsafe *ds, const struct evwalk *w,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int op;
+
+	if (es->kind == TALLY__KIND__KIND_VISIT)
+		op = es->all ? OP_WALK : OP_WALK_TYPE;
+	else
+		op = es->unit[0] != '\0' ? OP_WALK_UNIT : OP_WALK;
+	for (size_t k = 0; k < es->ncodes; k++) {
+		if ((st = stmt(ds, es->kind, op, err, errlen)) == NULL)
+			return -1;
+		if (bind(st, ":sys", es->codes[k].sys) == -1 ||
+		    bind(st, ":lo", es->codes[k].lo) == -1)
+			return dbsafe_error(ds, "bind", err, errlen);
+		if (walk_code(es, ds, st, w, err, errlen) == -1)
+			return -1;
+	}
+	return 0;
+}

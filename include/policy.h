@@ -26,7 +26,6 @@ void policy_defaults(struct policy *);
 int policy_from_conf(struct policy *, struct conf *, char *err, size_t errlen);
 /* A standalone policy file holding only those keys. */
 int policy_load(struct policy *, const char *path, char *err, size_t errlen);
-/* k to apply: the policy's, raised (never lowered) by an approval's. */
-unsigned policy_min_cell(const struct policy *, unsigned approval_min_cell);
+/* The k to apply for an approval is suppress_min_cell() (suppress.h). */
 
 #endif

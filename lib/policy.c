@@ -1,6 +1,7 @@
 /*
  * policy.c — owns reading a node's release policy. It never weakens a
- * setting: k has a floor of 2, and an approval can only raise it.
+ * setting: k has a floor of 2 (an approval can only raise it, see
+ * suppress_min_cell()).
  */
 #include "policy.h"
 #include "util.h"
@@ -52,11 +53,4 @@ policy_load(struct policy *p, const char *path, char *err, size_t errlen)
 		rc = conf_check_unused(cf, err, errlen);
 	conf_free(cf);
 	return rc;
-}
-
-unsigned
-policy_min_cell(const struct policy *p, unsigned approval_min_cell)
-{
-	return approval_min_cell > p->min_cell ? approval_min_cell
-					       : p->min_cell;
 }

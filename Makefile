@@ -11,7 +11,7 @@
 # Sources are found by wildcard: lib/*.c is the shared library, one folder
 # per program, tests/unit/test_*.c each become one cmocka binary.
 
-PKGS	 = libzmq libprotobuf-c openssl sqlite3 jansson
+PKGS	 = libzmq libprotobuf-c openssl sqlite3 jansson libmicrohttpd
 TESTPKGS = cmocka
 
 # Build variant: O is the object folder, BIN where programs go.

@@ -76,14 +76,17 @@ static const char page_head[] =
     "initial-scale=1\">\n"
     "<link rel=\"icon\" href=\"data:,\">\n"
     "<title>tally status</title>\n<style>\n"
-    "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222;"
+    "body{font:13px/1.4 system-ui,sans-serif;margin:1.2em;color:#222;"
     "background:#fff}\n"
     "h1{font-size:1.4em;margin:0 0 .3em}\n"
-    "h2{font-size:1.1em;margin:1.4em 0 .4em}\n"
+    ".wrap{overflow-x:auto}\n"
     "table{border-collapse:collapse}\n"
-    "th,td{padding:.2em .7em;text-align:left;border-bottom:1px solid "
+    "th,td{padding:.2em .5em;text-align:left;border-bottom:1px solid "
     "#ddd;white-space:nowrap}\n"
-    "th{background:#f3f3f3;font-weight:600}\n"
+    "td.name{white-space:normal;min-width:18em}\n"
+    "thead th{background:#f3f3f3;font-weight:600;position:sticky;top:0}\n"
+    "tr.group th{background:#fff;font-size:1.1em;padding-top:1.2em;"
+    "border-bottom:2px solid #bbb}\n"
     ".num{text-align:right;font-variant-numeric:tabular-nums}\n"
     ".state{font-weight:700}\n"
     "tr.up .state{color:#17692b}\n"
@@ -95,8 +98,8 @@ static const char page_head[] =
     "</style>\n</head>\n<body>\n<h1>tally network status</h1>\n";
 
 static const char *const columns[] = { "site", "hospital", "state", "heartbeat",
-	"protocol", "software", "DB snapshot", "persons", "k", "served",
-	"refused", "failed", "p50", "p95" };
+	"proto", "software", "DB snapshot", "persons", "k", "served", "refused",
+	"failed", "p50", "p95" };
 /* Columns from "persons" on are numbers. */
 #define FIRST_NUM 7
 
@@ -134,23 +137,32 @@ html_summary(FILE *fp, const struct status_snapshot *s)
 	fputs("</p>\n", fp);
 }
 
+/* One table for every node, so columns line up across consortia. */
+static void
+html_table_head(FILE *fp)
+{
+	fputs("<div class=\"wrap\"><table>\n<thead><tr>", fp);
+	for (size_t c = 0; c < nitems(columns); c++)
+		fprintf(fp, "<th%s>%s</th>",
+		    c >= FIRST_NUM ? " class=\"num\"" : "", columns[c]);
+	fputs("</tr></thead>\n", fp);
+}
+
+/* A consortium's rows: a tbody opened by a heading row. */
 static void
 html_group(FILE *fp, const struct status_node *first)
 {
-	fputs("<section class=\"consortium\" data-consortium=\"", fp);
+	fputs("<tbody class=\"consortium\" data-consortium=\"", fp);
 	HTML(fp, first->consortium);
-	fputs("\">\n<h2>Consortium ", fp);
+	fprintf(fp, "\">\n<tr class=\"group\"><th colspan=\"%zu\">Consortium ",
+	    nitems(columns));
 	HTML(fp, first->consortium);
 	if (first->lead) {
 		fputs(" <span class=\"lead\">(lead ", fp);
 		HTML(fp, first->site);
 		fputs(")</span>", fp);
 	}
-	fputs("</h2>\n<table>\n<thead><tr>", fp);
-	for (size_t c = 0; c < nitems(columns); c++)
-		fprintf(fp, "<th%s>%s</th>",
-		    c >= FIRST_NUM ? " class=\"num\"" : "", columns[c]);
-	fputs("</tr></thead>\n<tbody>\n", fp);
+	fputs("</th></tr>\n", fp);
 }
 
 static void
@@ -167,7 +179,7 @@ html_node(FILE *fp, const struct status_node *n)
 	HTML(fp, n->site);
 	fputs("\"><td class=\"site\">", fp);
 	HTML(fp, n->site);
-	fputs("</td><td>", fp);
+	fputs("</td><td class=\"name\">", fp);
 	HTML(fp, n->name_en);
 	fprintf(fp, "</td><td class=\"state\">%s</td>",
 	    n->connected     ? "up"
@@ -216,18 +228,20 @@ render_html(const struct status_snapshot *s, size_t *lenp)
 	for (size_t i = 0; i < s->nnodes; i++) {
 		const struct status_node *n = &s->nodes[order[i]];
 
+		if (prev == NULL)
+			html_table_head(fp);
 		if (prev == NULL ||
 		    strncmp(prev->consortium, n->consortium,
 			sizeof(n->consortium)) != 0) {
 			if (prev != NULL)
-				fputs("</tbody>\n</table>\n</section>\n", fp);
+				fputs("</tbody>\n", fp);
 			html_group(fp, n);
 		}
 		html_node(fp, n);
 		prev = n;
 	}
 	if (prev != NULL)
-		fputs("</tbody>\n</table>\n</section>\n", fp);
+		fputs("</tbody>\n</table></div>\n", fp);
 	fprintf(fp,
 	    "<footer>tally-broker %s &middot; this page refreshes every "
 	    "%d s &middot; <a href=\"metrics\">metrics</a> &middot; "

@@ -73,12 +73,10 @@ put_us(FILE *fp, uint64_t us)
 	put_seconds(fp, us / 1000000, us % 1000000, 6);
 }
 
+/* Where each node stands: connected, missing, heard from, running what. */
 static void
-node_families(FILE *fp, const struct status_snapshot *s)
+node_state_families(FILE *fp, const struct status_snapshot *s)
 {
-	static const char *const outcomes[3] = { "served", "refused",
-		"failed" };
-	static const char *const quantiles[2] = { "0.5", "0.95" };
 	const struct status_node *n;
 
 	family(fp, "tally_node_up", "gauge",
@@ -123,6 +121,17 @@ node_families(FILE *fp, const struct status_snapshot *s)
 		PUT(fp, n->snapshot_date);
 		fputs("\"} 1\n", fp);
 	}
+}
+
+/* What each node did: its policy k, tasks by outcome, latency. */
+static void
+node_work_families(FILE *fp, const struct status_snapshot *s)
+{
+	static const char *const outcomes[3] = { "served", "refused",
+		"failed" };
+	static const char *const quantiles[2] = { "0.5", "0.95" };
+	const struct status_node *n;
+
 	family(fp, "tally_node_min_cell", "gauge",
 	    "The node's policy k: smallest count it releases.");
 	for (n = s->nodes; n < s->nodes + s->nnodes; n++) {
@@ -229,7 +238,8 @@ metrics_render(const struct status_snapshot *s, size_t *lenp)
 	family(fp, "tally_nodes_missing", "gauge",
 	    "Nodes away longer than missing_after_s.");
 	fprintf(fp, "tally_nodes_missing %zu\n", missing);
-	node_families(fp, s);
+	node_state_families(fp, s);
+	node_work_families(fp, s);
 	by_state(fp, "tally_queries",
 	    "Queries in the broker's store, by state.", s->queries,
 	    status_query_states, nitems(s->queries));

@@ -122,8 +122,9 @@ void status_print(FILE *, const struct status_snapshot *, int color);
 
 /*
  * The `--json` document, malloc'd (free()); NULL on ENOMEM. Keys:
- * uptime_s, nodes[] (site, name, consortium, lead, connected,
- * heartbeat_age_ms (null: never), protocol, software, snapshot_date,
+ * uptime_s, nodes[] in status_order() (site, name, consortium, lead,
+ * connected, heartbeat_age_ms (null: never), protocol, software,
+ * snapshot_date,
  * tables{}, min_cell, served, refused, failed, latency_p50_us,
  * latency_p95_us, missing), queries{running, complete, partial, failed},
  * tasks{queued, sent, running, done, refused, failed, timed_out}.

@@ -7,11 +7,12 @@
 #   make bench      deps, then the side-by-side benchmarks in bench/
 #   make demo       deps, build, PKI, 43 hospitals, network, sample query
 #   make demo-stop  stop what make demo started
+#   make install    programs, man pages, examples (PREFIX, DESTDIR)
 #
 # Sources are found by wildcard: lib/*.c is the shared library, one folder
 # per program, tests/unit/test_*.c each become one cmocka binary.
 
-PKGS	 = libzmq libprotobuf-c openssl sqlite3 jansson
+PKGS	 = libzmq libprotobuf-c openssl sqlite3 jansson libmicrohttpd
 TESTPKGS = cmocka
 
 # Build variant: O is the object folder, BIN where programs go.
@@ -75,7 +76,7 @@ TESTLIB_SRC = $(sort $(wildcard tests/lib/*.c))
 TESTLIB_OBJ = $(TESTLIB_SRC:%.c=$(O)/%.o)
 
 .PHONY: all deps test test-rel test-san unit bench bench-progs demo demo-stop fuzz \
-	format format-check clean check-pkgs
+	format format-check clean check-pkgs install
 .DEFAULT_GOAL := all
 
 all: check-pkgs $(PROGS)
@@ -191,6 +192,38 @@ demo: deps
 
 demo-stop:
 	@scripts/demo.sh stop
+
+# Programs, man pages, example configurations and systemd units (with
+# the sbin path filled in). /etc/tally is the operator's: see
+# docs/operations.md. PREFIX and DESTDIR as usual.
+PREFIX	 ?= /usr/local
+BINDIR	  = $(PREFIX)/bin
+SBINDIR	  = $(PREFIX)/sbin
+MANDIR	  = $(PREFIX)/share/man
+SHAREDIR  = $(PREFIX)/share/tally
+INSTALL	 ?= install
+
+install: $(PROGS)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SHAREDIR)/systemd
+	$(INSTALL) -m 0755 $(BIN)/tally $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 0755 $(BIN)/tally-broker $(BIN)/tally-node \
+	    $(DESTDIR)$(SBINDIR)/
+	$(INSTALL) -m 0644 docs/man/tally.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 0644 docs/man/tally.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	$(INSTALL) -m 0644 docs/man/tally-broker.8 docs/man/tally-node.8 \
+	    $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 0644 deploy/broker.conf deploy/node.conf \
+	    deploy/client.conf deploy/network/hospitals.csv \
+	    $(DESTDIR)$(SHAREDIR)/
+	$(INSTALL) -m 0644 deploy/systemd/tally.sysusers \
+	    $(DESTDIR)$(SHAREDIR)/systemd/
+	for u in tally-broker.service tally-node.service; do \
+	    sed 's|/usr/local/sbin/|$(SBINDIR)/|g' deploy/systemd/$$u \
+	        >$(DESTDIR)$(SHAREDIR)/systemd/$$u && \
+	    chmod 0644 $(DESTDIR)$(SHAREDIR)/systemd/$$u || exit 1; \
+	done
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -10,6 +10,12 @@ libssl-dev openssl libsqlite3-dev sqlite3 libjansson-dev libmicrohttpd-dev
 libcmocka-dev clang libclang-rt-14-dev
 unzip tcpdump procps psmisc ca-certificates"
 
+# Opt-in: the browser test of the broker's status page
+# (tests/integration/http_chromium.sh; skipped without chromium).
+if [ "${TALLY_BROWSER_TESTS:-0}" = 1 ]; then
+	PKGS="$PKGS chromium"
+fi
+
 missing=""
 for p in $PKGS; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

@@ -168,8 +168,9 @@ build(struct load *ld, const char *tmp)
 	const struct load_opts *o = ld->opts;
 	int rc;
 
-	if (sqlite3_open_v2(tmp, &ld->db, SQLITE_OPEN_READWRITE, NULL) !=
-	    SQLITE_OK)
+	/* One connection, one thread: no per-call mutex. */
+	if (sqlite3_open_v2(tmp, &ld->db,
+		SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
 		return errf(ld->err, sizeof(ld->err), "%s: %s", tmp,
 		    sqlite3_errmsg(ld->db));
 	if (exec(ld, pragmas) == -1 ||

@@ -103,6 +103,7 @@ t1=$(now)
 echo "hospital: $N patients, $rows rows in 6 CSV files ($(du -sh "$W/csv" | cut -f1)), made by $how in $(secs "$t0" "$t1") s"
 
 # --- (a) tally load ---------------------------------------------------------
+sync	# neither side pays for the other's (or the generator's) writeback
 t0=$(now)
 "$T" load --db "$W/tally.db" --csv "$W/csv" --site snuh >"$W/tally.out" 2>"$W/tally.err" || {
 	echo "load: tally load failed:"; tail -5 "$W/tally.err"; exit 1; }
@@ -129,6 +130,7 @@ sqlite3 "$W/tally.db" .schema >"$W/schema.sql"
 	echo "ANALYZE;"
 	echo "COMMIT;"
 } >"$W/baseline.sql"
+sync
 t0=$(now)
 sqlite3 "$W/sqlite.db" <"$W/baseline.sql" >/dev/null
 sync "$W/sqlite.db" 2>/dev/null || sync

@@ -175,10 +175,15 @@ build(struct load *ld, const char *tmp)
 		    sqlite3_errmsg(ld->db));
 	if (exec(ld, pragmas) == -1 ||
 	    baseline_create(ld->db, ld->err, sizeof(ld->err)) == -1 ||
-	    exec(ld, "BEGIN") == -1 || load_db_prepare(ld) == -1)
+	    exec(ld, "BEGIN") == -1 || load_db_prepare(ld) == -1 ||
+	    load_batch_new(ld) == -1) {
+		load_batch_free(ld);
+		load_db_finalize(ld);
 		return -1;
+	}
 	rc = o->source == LOAD_OMOP ? load_omop(ld, o->dir)
 				    : load_csv(ld, o->dir);
+	load_batch_free(ld);
 	load_db_finalize(ld);
 	if (rc == -1)
 		return -1;

@@ -1,7 +1,8 @@
 /*
  * load_db.c — owns writing rows into the Baseline DB being built: one
  * prepared statement per table, bound from fields that point into the
- * CSV buffer (no copies), and the checks that need what was loaded
+ * CSV buffer (event rows go on to load_batch.c), and the checks that need
+ * what was loaded
  * before: a person_id must have a person row, a duplicate person_id or
  * visit_id is rejected, an unknown visit_id is stored as NULL and counted.
  * Every statement is constant text; values only ever travel as bindings.
@@ -190,8 +191,7 @@ load_put_event(struct load_table *t, enum load_stmt which,
     const struct load_event *ev, char *why, size_t whylen)
 {
 	struct load *ld = t->ld;
-	sqlite3_stmt *st = ld->st[which];
-	int rc, linked;
+	int linked;
 
 	if (!load_person_known(ld, ev->person_id))
 		return unknown_person(ev->person_id, why, whylen);
@@ -206,52 +206,13 @@ load_put_event(struct load_table *t, enum load_stmt which,
 	}
 	if (!ld->visits.frozen)
 		load_idset_freeze(&ld->visits);
-	sqlite3_bind_int64(st, 1, ev->person_id);
 	linked = ev->has_visit && load_idset_has(&ld->visits, ev->visit_id);
-	if (linked)
-		sqlite3_bind_int64(st, 2, ev->visit_id);
-	else
-		sqlite3_bind_null(st, 2);
-	bind_text(st, 3, &ev->date);
-	switch (which) {
-	case ST_DIAGNOSIS:
-		bind_text(st, 4, &ev->code);
-		bind_text(st, 5, &ev->system);
-		if (ev->has_num)
-			sqlite3_bind_int64(st, 6, ev->num);
-		else
-			sqlite3_bind_null(st, 6);
-		break;
-	case ST_LAB:
-		bind_text(st, 4, &ev->code);
-		bind_text(st, 5, &ev->system);
-		if (ev->has_value)
-			sqlite3_bind_double(st, 6, ev->value_num);
-		else
-			sqlite3_bind_null(st, 6);
-		bind_text(st, 7, &ev->value_text);
-		bind_text(st, 8, &ev->unit);
-		break;
-	case ST_DRUG:
-		bind_text(st, 4, &ev->end_date);
-		bind_text(st, 5, &ev->code);
-		bind_text(st, 6, &ev->system);
-		if (ev->has_num)
-			sqlite3_bind_int64(st, 7, ev->num);
-		else
-			sqlite3_bind_null(st, 7);
-		break;
-	case ST_PROCEDURE:
-		bind_text(st, 4, &ev->code);
-		bind_text(st, 5, &ev->system);
-		break;
-	default:
+	if (which != ST_DIAGNOSIS && which != ST_LAB && which != ST_DRUG &&
+	    which != ST_PROCEDURE)
 		return errf(ld->err, sizeof(ld->err), "not an event table");
-	}
-	if ((rc = step(ld, st)) == 0)
-		errf(why, whylen, "refused by the database: %s",
-		    sqlite3_errmsg(ld->db));
-	if (rc == 1 && ev->has_visit && !linked)
+	if (load_batch_add(t, which, ev, linked) == -1)
+		return -1;
+	if (ev->has_visit && !linked)
 		t->step->unlinked++;
-	return rc;
+	return 1;
 }

@@ -34,6 +34,7 @@
 #define LOAD_TEXT_MAX	256
 #define LOAD_LINK_MAX	128
 #define LOAD_NUM_MAX	40 /* a number's text */
+#define LOAD_BATCH	32 /* event rows per INSERT */
 
 /* A set of int64 ids: appended while a table loads, frozen before use. */
 struct load_idset {
@@ -86,6 +87,7 @@ struct load {
 	struct load_result *res;
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_MAX];
+	struct load_batch *batch; /* event rows not yet written */
 	struct load_idset persons;
 	struct load_idset visits;
 	FILE *rej;	     /* the rejects file being written */
@@ -117,7 +119,8 @@ struct load_table {
 	int ncols;
 	int idx[LOAD_MAX_COLS]; /* header position of cols[i] or -1 */
 	load_row_fn row;
-	void *arg; /* the format's own state */
+	void *arg;     /* the format's own state */
+	uint64_t line; /* of the record being handled */
 };
 
 /* The description of one input file for load_table_run(). */
@@ -224,6 +227,14 @@ int load_put_visit(struct load_table *, int64_t id, int64_t person_id,
     const struct csv_field *end, char *why, size_t whylen);
 int load_put_event(struct load_table *, enum load_stmt,
     const struct load_event *, char *why, size_t whylen);
+/* Event rows go through a batch (load_batch.c); load_batch_add() takes
+ * a checked row, load_batch_flush() writes what is held. 0 or -1. */
+struct load_batch;
+int load_batch_new(struct load *);
+void load_batch_free(struct load *);
+int load_batch_add(
+    struct load_table *, enum load_stmt, const struct load_event *, int linked);
+int load_batch_flush(struct load *);
 /* 1 if person_id has a person row. */
 int load_person_known(struct load *, int64_t person_id);
 

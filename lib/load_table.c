@@ -175,6 +175,7 @@ records(struct load_table *t, struct csv *c, size_t nheader)
 			rc = -1;
 		else if (rc == 1) {
 			/* The row function's -1 is an error, 0 a reject. */
+			t->line = r->line;
 			if ((rc = t->row(t, r, why, sizeof(why))) == -1)
 				return -1;
 			rc = rc == 1 ? 1 : -1;
@@ -241,6 +242,8 @@ load_table_run(struct load *ld, const char *dir, const struct load_spec *sp)
 		return -1;
 	}
 	rc = records(&t, c, nheader);
+	if (rc == 0)
+		rc = load_batch_flush(ld);
 	csv_free(c);
 	if (ld->progress_shown) {
 		fputs("\r\033[K", stderr);

@@ -497,6 +497,91 @@ twice_is_a_snapshot(void **state)
 	assert_int_equal(q(f, "SELECT count(*) FROM diagnosis"), 1);
 }
 
+/* Enough rows for whole batches and a remainder, every column checked. */
+static void
+many_rows(void **state)
+{
+	struct fx *f = *state;
+	char *d = malloc(1 << 20), *l = malloc(1 << 20), *r = malloc(1 << 20),
+	     *p = malloc(1 << 20);
+	size_t nd = 0, nl = 0, nr = 0, np = 0;
+	const int n = 1000;
+
+	nd += (size_t)sprintf(d,
+	    "person_id,visit_id,diag_date,code,"
+	    "code_system,is_primary\n");
+	nl += (size_t)sprintf(l,
+	    "person_id,visit_id,lab_date,code,"
+	    "code_system,value_num,value_text,unit\n");
+	nr += (size_t)sprintf(r,
+	    "person_id,visit_id,start_date,end_date,"
+	    "code,code_system,days_supply\n");
+	np += (size_t)sprintf(p,
+	    "person_id,visit_id,proc_date,code,"
+	    "code_system\n");
+	for (int i = 0; i < n; i++) {
+		int pid = 1 + i % 3, day = 1 + i % 28;
+
+		nd +=
+		    (size_t)sprintf(d + nd, "%d,%s,2020-01-%02d,D%d,KCD8,%d\n",
+			pid, i % 2 ? "10" : "", day, i, i % 2);
+		nl += (size_t)sprintf(l + nl,
+		    "%d,%s,2020-02-%02d,L%d,LOINC,%d.5,%s,u%d\n", pid,
+		    i % 5 ? "" : "11", day, i, i, i % 7 ? "" : "t", i % 3);
+		nr += (size_t)sprintf(r + nr,
+		    "%d,,2020-03-%02d,2020-04-%02d,R%d,ATC,%d\n", pid, day, day,
+		    i, i);
+		np += (size_t)sprintf(
+		    p + np, "%d,12,2020-05-%02d,P%d,EDI\n", pid, day, i);
+	}
+	put(f, "diagnosis.csv", d);
+	put(f, "lab.csv", l);
+	put(f, "drug.csv", r);
+	put(f, "procedure.csv", p);
+	assert_int_equal(run(f, 0), 0);
+	assert_int_equal(f->res.rejected, 0);
+	assert_int_equal(q(f, "SELECT count(*) FROM diagnosis"), n);
+	assert_int_equal(q(f, "SELECT sum(is_primary) FROM diagnosis"), n / 2);
+	assert_int_equal(q(f, "SELECT count(visit_id) FROM diagnosis"), n / 2);
+	assert_int_equal(q(f,
+			     "SELECT sum(CAST(substr(code, 2) AS INTEGER))"
+			     " FROM diagnosis WHERE code_system = 'KCD8'"),
+	    n * (n - 1) / 2);
+	assert_int_equal(
+	    q(f, "SELECT sum(value_num * 2) FROM lab"), n * (n - 1) + n);
+	assert_int_equal(
+	    q(f, "SELECT count(value_text) FROM lab"), (n + 6) / 7);
+	assert_int_equal(q(f,
+			     "SELECT count(*) FROM lab WHERE unit = 'u' ||"
+			     " (CAST(substr(code, 2) AS INTEGER) % 3)"),
+	    n);
+	assert_int_equal(q(f, "SELECT count(visit_id) FROM lab"), n / 5);
+	assert_int_equal(
+	    q(f, "SELECT sum(days_supply) FROM drug"), n * (n - 1) / 2);
+	assert_int_equal(q(f,
+			     "SELECT count(*) FROM drug WHERE"
+			     " substr(start_date, 9) = substr(end_date, 9)"
+			     " AND substr(end_date, 1, 7) = '2020-04'"),
+	    n);
+	assert_int_equal(q(f,
+			     "SELECT count(*) FROM drug WHERE 'R' ||"
+			     " days_supply = code AND code_system = 'ATC'"),
+	    n);
+	assert_int_equal(q(f,
+			     "SELECT count(*) FROM procedure WHERE"
+			     " visit_id = 12 AND code_system = 'EDI'"),
+	    n);
+	assert_int_equal(q(f,
+			     "SELECT count(*) FROM procedure WHERE"
+			     " person_id = 1 + CAST(substr(code, 2) AS"
+			     " INTEGER) % 3"),
+	    n);
+	free(d);
+	free(l);
+	free(r);
+	free(p);
+}
+
 static void
 refuses_foreign_files(void **state)
 {
@@ -547,6 +632,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(bad_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(more_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(file_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(many_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    strict_commits_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(

@@ -3,10 +3,12 @@
  * (bitmap and sorted array), the concept map and the vocabulary mapping,
  * the field rendering used in reasons.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../lib/load_int.h"
+#include "baseline.h"
 #include "testutil.h"
 
 static void
@@ -149,6 +151,88 @@ quoting(void **state)
 	assert_string_equal(out, "abc");
 }
 
+static long long
+count(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	long long v = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/*
+ * A batch the database refuses is retried row by row: only the guilty
+ * row is rejected, with its own line, and the counters follow. (No
+ * checked row can violate the Baseline schema, so the test adds a CHECK.)
+ */
+static void
+batch_refused(void **state)
+{
+	struct load ld = { 0 };
+	struct load_result res = { 0 };
+	struct load_opts o = { 0 };
+	struct load_step stp = { 0 };
+	struct load_table t = { 0 };
+	struct load_event ev = { 0 };
+	char err[256], out[512] = "";
+	FILE *rep = tmpfile();
+
+	(void)state;
+	assert_int_equal(sqlite3_open(":memory:", &ld.db), SQLITE_OK);
+	assert_int_equal(baseline_create(ld.db, err, sizeof(err)), 0);
+	assert_int_equal(sqlite3_exec(ld.db,
+			     "DROP TABLE diagnosis; CREATE TABLE diagnosis ("
+			     " person_id INTEGER NOT NULL, visit_id INTEGER,"
+			     " diag_date TEXT NOT NULL, code TEXT NOT NULL"
+			     " CHECK (code != 'BAD'), code_system TEXT NOT"
+			     " NULL, is_primary INTEGER)",
+			     NULL, NULL, NULL),
+	    SQLITE_OK);
+	o.report = rep;
+	ld.opts = &o;
+	ld.res = &res;
+	assert_int_equal(load_db_prepare(&ld), 0);
+	assert_int_equal(load_batch_new(&ld), 0);
+	t.ld = &ld;
+	t.step = &stp;
+	t.path = "x.csv";
+	ev.person_id = 1;
+	ev.date = (struct csv_field){ "2020-01-01", 10 };
+	ev.system = (struct csv_field){ "KCD8", 4 };
+	for (int i = 0; i < 2 * LOAD_BATCH + 6; i++) {
+		ev.code = i == LOAD_BATCH + 8 ? (struct csv_field){ "BAD", 3 }
+					      : (struct csv_field){ "I10", 3 };
+		ev.has_visit = i == LOAD_BATCH + 8;
+		ev.visit_id = 5;
+		if (ev.has_visit)
+			stp.unlinked++; /* as load_put_event() counts it */
+		t.line = (uint64_t)i + 2;
+		assert_int_equal(load_batch_add(&t, ST_DIAGNOSIS, &ev, 0), 0);
+		stp.loaded++; /* as load_table.c counts a row taken */
+	}
+	assert_int_equal(load_batch_flush(&ld), 0);
+	assert_int_equal(
+	    count(ld.db, "SELECT count(*) FROM diagnosis"), 2 * LOAD_BATCH + 5);
+	assert_int_equal(stp.loaded, 2 * LOAD_BATCH + 5);
+	assert_int_equal(stp.rejected, 1);
+	assert_int_equal(stp.unlinked, 0);
+	assert_int_equal(res.rejected, 1);
+	rewind(rep);
+	assert_non_null(fgets(out, sizeof(out), rep));
+	snprintf(err, sizeof(err),
+	    "x.csv:%d: refused by the database: ", LOAD_BATCH + 10);
+	assert_true(strncmp(out, err, strlen(err)) == 0);
+	assert_null(fgets(out, sizeof(out), rep));
+	fclose(rep);
+	load_batch_free(&ld);
+	load_db_finalize(&ld);
+	sqlite3_close(ld.db);
+}
+
 int
 main(void)
 {
@@ -158,6 +242,7 @@ main(void)
 		cmocka_unit_test(concepts),
 		cmocka_unit_test(vocabularies),
 		cmocka_unit_test(quoting),
+		cmocka_unit_test(batch_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -109,7 +109,8 @@ copy(struct brow *r, int slot, const struct csv_field *f)
 {
 	if (f->len > slot_len[slot])
 		return -1;
-	memcpy(r->text + slot_off[slot], f->p, f->len);
+	if (f->len > 0)
+		memcpy(r->text + slot_off[slot], f->p, f->len);
 	r->len[slot] = (uint16_t)f->len;
 	return 0;
 }

@@ -14,8 +14,9 @@ unzip -q "$zip" -d "$TALLY_TMP/x"
 dir=$TALLY_TMP/x
 db=$TALLY_TMP/nj.db
 
-"$T" load --db "$db" --omop "$dir" >"$TALLY_TMP/out" 2>"$TALLY_TMP/err" ||
-    { cat "$TALLY_TMP/err"; fail "load exited $?"; }
+rc=0
+"$T" load --db "$db" --omop "$dir" >"$TALLY_TMP/out" 2>"$TALLY_TMP/err" || rc=$?
+[ "$rc" = 0 ] || { cat "$TALLY_TMP/err"; fail "load exited $rc"; }
 cat "$TALLY_TMP/out"
 [ -s "$TALLY_TMP/err" ] && { cat "$TALLY_TMP/err"; fail "stderr not empty"; }
 check_omop_load "$dir" "$db" "$TALLY_TMP/out"

@@ -55,6 +55,13 @@ expect_grep "^total  *7  *7  *0" "$TALLY_TMP/out"
     fail "snapshot_date"
 [ "$(sqlite3 "$db" "SELECT value FROM meta WHERE key = 'source'")" = csv ] || fail "source"
 
+# On a terminal stderr shows progress (quiet otherwise, as above).
+if command -v script >/dev/null; then
+	script -qec "'$T' load --db '$db' --csv '$d' --snapshot 2024-06-30" /dev/null \
+	    >"$TALLY_TMP/tty" || fail "load on a terminal failed"
+	expect_grep "tally load: building indexes" "$TALLY_TMP/tty"
+fi
+
 # Twice: a snapshot, not an append.
 "$T" load --db "$db" --csv "$d" --site kims >/dev/null
 [ "$(sqlite3 "$db" "SELECT count(*) FROM person")" = 3 ] || fail "persons duplicated"

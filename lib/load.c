@@ -347,7 +347,7 @@ run(struct load *ld, const struct paths *p, int fd)
 	}
 	fputs("file,line,reason\n", ld->rej);
 	rc = build(ld, p->tmp);
-	if (sqlite3_close(ld->db) != SQLITE_OK && rc == 0)
+	if (sqlite3_close_v2(ld->db) != SQLITE_OK && rc == 0)
 		rc = errf(ld->err, sizeof(ld->err), "close: %s",
 		    sqlite3_errmsg(ld->db));
 	ld->db = NULL;
@@ -398,7 +398,7 @@ load_run(const struct load_opts *o, struct load_result *res, char *err,
 	if ((rc = run(ld, p, fd)) == -1) {
 		errf(err, errlen, "%s", ld->err);
 		if (ld->db != NULL)
-			sqlite3_close(ld->db);
+			sqlite3_close_v2(ld->db);
 		if (ld->rej != NULL)
 			fclose(ld->rej);
 		unlink(p->rejtmp);

@@ -196,7 +196,7 @@ load_table_run(struct load *ld, const char *dir, const struct load_spec *sp)
 	struct load_table t;
 	char name[LOAD_NAME_MAX], path[PATH_MAX], err[LOAD_ERR_MAX];
 	struct csv *c;
-	size_t nheader;
+	size_t nheader, dlen;
 	int rc;
 
 	memset(&t, 0, sizeof(t));
@@ -220,8 +220,11 @@ load_table_run(struct load *ld, const char *dir, const struct load_spec *sp)
 		return 0;
 	}
 	strlcpy(t.step->file, name, sizeof(t.step->file));
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >=
-	    sizeof(path))
+	dlen = strlen(dir);
+	while (dlen > 1 && dir[dlen - 1] == '/')
+		dlen--; /* "export/" reports as "export/person.csv" */
+	if ((size_t)snprintf(path, sizeof(path), "%.*s/%s", (int)dlen, dir,
+		name) >= sizeof(path))
 		return errf(ld->err, sizeof(ld->err), "%s: path too long", dir);
 	if ((c = csv_open(path, LOAD_MAX_FIELD, err, sizeof(err))) == NULL)
 		return errf(ld->err, sizeof(ld->err), "%s", err);
@@ -230,6 +233,8 @@ load_table_run(struct load *ld, const char *dir, const struct load_spec *sp)
 		if (rc == 0)
 			errf(ld->err, sizeof(ld->err),
 			    "%s: empty file, expected a header row", path);
+		else if (rc == -2)
+			errf(ld->err, sizeof(ld->err), "%s: %s", path, err);
 		else
 			errf(ld->err, sizeof(ld->err), "%s:%llu: header: %s",
 			    path, (unsigned long long)ld->rec->line, err);

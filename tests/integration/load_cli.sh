@@ -100,6 +100,12 @@ expect_exit 1 "$T" load --db "$db" --csv "$d" 2>"$TALLY_TMP/err"
 expect_grep "tally load: $d/person.csv: no column sex in the header" "$TALLY_TMP/err"
 [ "$(sqlite3 "$db" "SELECT count(*) FROM person")" = 3 ] || fail "error changed the DB"
 
+# An unreadable file (here a folder where person.csv should be): exit 1.
+mkdir -p "$TALLY_TMP/odd/person.csv"
+expect_exit 1 "$T" load --db "$db" --csv "$TALLY_TMP/odd/" 2>"$TALLY_TMP/err"
+expect_grep "tally load: $TALLY_TMP/odd/person.csv: read: Is a directory" "$TALLY_TMP/err"
+[ "$(sqlite3 "$db" "SELECT count(*) FROM person")" = 3 ] || fail "error changed the DB"
+
 # Something that is not a Baseline DB is never replaced.
 echo "precious" >"$TALLY_TMP/notes.db"
 expect_exit 1 "$T" load --db "$TALLY_TMP/notes.db" --csv "$d" 2>"$TALLY_TMP/err"

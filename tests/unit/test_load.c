@@ -424,6 +424,10 @@ file_errors(void **state)
 	put(f, "lab.csv", "");
 	assert_int_equal(run(f, 0), -1);
 	assert_non_null(strstr(f->err, "lab.csv: empty file"));
+	put(f, "lab.csv", "person_id,lab_date,\"code,code_system\n");
+	assert_int_equal(run(f, 0), -1);
+	assert_non_null(
+	    strstr(f->err, "lab.csv:1: header: unterminated quoted field"));
 	put(f, "lab.csv", "person_id,lab_date,code,code_system\n");
 	assert_int_equal(run(f, 0), 0);
 	assert_int_equal(q(f, "SELECT count(*) FROM lab"), 0);

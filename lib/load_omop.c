@@ -171,13 +171,12 @@ static int
 omop_concept_id(const struct load_table *t, const struct csv_rec *r, int col,
     int64_t *id, char *why, size_t whylen)
 {
-	int present;
+	struct csv_field f = load_field(t, r, col);
 
-	if (load_get_int_opt(t, r, col, INT64_MIN, INT64_MAX, id, &present, why,
-		whylen) == -1)
-		return -1;
-	if (!present)
-		*id = 0;
+	*id = 0;
+	if (f.len > 0 &&
+	    parse_int64(f.p, f.len, INT64_MIN, INT64_MAX, id) == -1)
+		return load_bad(t, col, f, "is not a concept id", why, whylen);
 	return 0;
 }
 
@@ -231,13 +230,11 @@ concept_row(
 	struct csv_field vocab = load_field(t, r, C_VOCAB);
 	struct csv_field code = load_field(t, r, C_CODE);
 	int64_t id;
-	int present;
 	char err[LOAD_WHY_MAX];
 
-	if (load_get_int_opt(t, r, C_ID, INT64_MIN, INT64_MAX, &id, &present,
-		why, whylen) == -1)
+	if (omop_concept_id(t, r, C_ID, &id, why, whylen) == -1)
 		return 0;
-	if (!present) {
+	if (load_field(t, r, C_ID).len == 0) {
 		errf(why, whylen, "concept_id is empty");
 		return 0;
 	}

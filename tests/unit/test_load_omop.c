@@ -43,7 +43,8 @@ static const char person[] =
     "2,8532,1960,\n"
     "3,0,1970,\n"
     "4,8551,1980,\n"
-    "5,8507,,\n";
+    "5,8507,,\n"
+    "6,M,1990,\n";
 
 static const char death[] = "person_id,death_date,death_datetime\n"
 			    "2,2020-05-01,\n"
@@ -292,6 +293,7 @@ rejects(void **state)
 	const char *const reasons[] = {
 		"CONCEPT.csv:10: concept_code must be 1 to 64 bytes",
 		"person.csv:6: year_of_birth is empty",
+		"person.csv:7: gender_concept_id 'M' is not a concept id",
 		"DEATH.CSV:4: person_id 2 already has a death date",
 		"DEATH.CSV:5: person_id 9 has no person row",
 		"DEATH.CSV:6: death date 1940-01-01 is before birth year 1950",

@@ -20,8 +20,17 @@
 #include <openssl/x509v3.h>
 
 #include "log.h"
+#include "pki.h"
 #include "tls.h"
 #include "util.h"
+
+_Static_assert(TLS_ROLE_BROKER == 1 << ROLE_BROKER &&
+	TLS_ROLE_NODE == 1 << ROLE_NODE &&
+	TLS_ROLE_RESEARCHER == 1 << ROLE_RESEARCHER &&
+	TLS_ROLE_OPERATOR == 1 << ROLE_OPERATOR &&
+	TLS_ROLE_DRB == 1 << ROLE_DRB && ROLE_COUNT == 5,
+    "TLS_ROLE_* bits follow enum role");
+_Static_assert(PKI_NAME_MAX <= TLS_NAME_MAX + 1, "names fit");
 
 struct tls_ctx {
 	SSL_CTX *ssl;
@@ -45,25 +54,21 @@ struct tls {
 	char err[TLS_ERR_MAX];
 };
 
-static const char *const role_names[] = { "broker", "node", "researcher",
-	"operator", "drb" };
-
 const char *
 tls_role_name(int role)
 {
-	for (size_t i = 0; i < nitems(role_names); i++)
-		if (role == (1 << i))
-			return role_names[i];
+	for (int r = 0; r < ROLE_COUNT; r++)
+		if (role == 1 << r)
+			return role_name((enum role)r);
 	return "none";
 }
 
 int
 tls_role_parse(const char *name)
 {
-	for (size_t i = 0; i < nitems(role_names); i++)
-		if (strcmp(name, role_names[i]) == 0)
-			return 1 << i;
-	return 0;
+	enum role r;
+
+	return role_parse(name, &r) == 0 ? 1 << r : 0;
 }
 
 int
@@ -98,60 +103,20 @@ ssl_reason(char *buf, size_t len, const char *what)
 	ERR_clear_error();
 }
 
-/* Letters, digits, '.', '_' and '-': what a hospital or user id is made of. */
-static int
-name_ok(const unsigned char *s, int len)
-{
-	if (len < 1 || len > TLS_NAME_MAX)
-		return 0;
-	for (int i = 0; i < len; i++) {
-		unsigned char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			(c >= '0' && c <= '9') || c == '.' || c == '_' ||
-			c == '-'))
-			return 0;
-	}
-	return 1;
-}
-
-/* Exactly one entry of nid in the subject, as a checked name. */
-static int
-subject_field(X509_NAME *subj, int nid, char *out, size_t outlen)
-{
-	X509_NAME_ENTRY *e;
-	unsigned char *utf = NULL;
-	int i, len, rc = -1;
-
-	if ((i = X509_NAME_get_index_by_NID(subj, nid, -1)) < 0 ||
-	    X509_NAME_get_index_by_NID(subj, nid, i) >= 0)
-		return -1;
-	e = X509_NAME_get_entry(subj, i);
-	len = ASN1_STRING_to_UTF8(&utf, X509_NAME_ENTRY_get_data(e));
-	if (len >= 0 && name_ok(utf, len) && (size_t)len < outlen) {
-		memcpy(out, utf, len);
-		out[len] = '\0';
-		rc = 0;
-	}
-	OPENSSL_free(utf);
-	return rc;
-}
-
 /* Role, name and serial of a certificate; -1 with the reason in err. */
 static int
 cert_identity(X509 *x, struct tls_peer *p, char *err, size_t errlen)
 {
-	X509_NAME *subj = X509_get_subject_name(x);
 	const ASN1_INTEGER *sn = X509_get0_serialNumber(x);
+	enum role r;
 	BIGNUM *bn;
-	char ou[32], *hex;
+	char *hex;
 
 	memset(p, 0, sizeof(*p));
-	if (subject_field(subj, NID_organizationalUnitName, ou, sizeof(ou)) ==
-		-1 ||
-	    (p->role = tls_role_parse(ou)) == 0)
-		return errf(err, errlen, "certificate has no valid role (OU)");
-	if (subject_field(subj, NID_commonName, p->name, sizeof(p->name)) == -1)
-		return errf(err, errlen, "certificate has no valid name (CN)");
+	if (pki_peer_identity(x, &r, p->name, sizeof(p->name), err, errlen) ==
+	    -1)
+		return -1;
+	p->role = 1 << r;
 	if ((bn = ASN1_INTEGER_to_BN(sn, NULL)) != NULL) {
 		if ((hex = BN_bn2hex(bn)) != NULL) {
 			strlcpy(p->serial, hex, sizeof(p->serial));
@@ -159,6 +124,7 @@ cert_identity(X509 *x, struct tls_peer *p, char *err, size_t errlen)
 		}
 		BN_free(bn);
 	}
+	ERR_clear_error();
 	return 0;
 }
 
@@ -202,8 +168,8 @@ verify_cb(int ok, X509_STORE_CTX *xs)
 		return 1;
 	if (cert_identity(x, &t->peer, t->err, sizeof(t->err)) == -1 ||
 	    peer_allowed(t->ctx, &t->peer, t->err, sizeof(t->err)) == -1) {
-		X509_STORE_CTX_set_error(
-		    xs, X509_V_ERR_APPLICATION_VERIFICATION);
+		/* Sent as an "unsupported certificate" alert. */
+		X509_STORE_CTX_set_error(xs, X509_V_ERR_INVALID_PURPOSE);
 		return 0;
 	}
 	return 1;
@@ -225,68 +191,16 @@ info_cb(const SSL *ssl, int where, int ret)
 	    SSL_alert_desc_string_long(ret));
 }
 
-/* A fresh store with the CA and every CRL in crl_path. */
+/* A fresh store (pki_store_new) and the identity of the CRL file in it. */
 static X509_STORE *
 store_load(
     const char *ca, const char *crl, struct stat *st, char *err, size_t errlen)
 {
-	X509_STORE *s;
-	X509_CRL *c;
-	FILE *fp = NULL;
-	int n = 0;
-
-	if ((s = X509_STORE_new()) == NULL) {
-		errf(err, errlen, "out of memory");
+	if (stat(crl, st) == -1) {
+		errf(err, errlen, "%s: %s", crl, strerror(errno));
 		return NULL;
 	}
-	if (X509_STORE_load_file(s, ca) != 1) {
-		ssl_reason(err, errlen, ca);
-		goto fail;
-	}
-	if ((fp = fopen(crl, "r")) == NULL) {
-		errf(err, errlen, "%s: %s", crl, strerror(errno));
-		goto fail;
-	}
-	if (fstat(fileno(fp), st) == -1) {
-		errf(err, errlen, "%s: %s", crl, strerror(errno));
-		goto fail;
-	}
-	while ((c = PEM_read_X509_CRL(fp, NULL, NULL, NULL)) != NULL) {
-		int rc = X509_STORE_add_crl(s, c);
-		X509_CRL_free(c);
-		if (rc != 1) {
-			ssl_reason(err, errlen, crl);
-			goto fail;
-		}
-		n++;
-	}
-	ERR_clear_error(); /* the end-of-file "no start line" */
-	if (n == 0) {
-		errf(err, errlen, "%s: no CRL in file", crl);
-		goto fail;
-	}
-	fclose(fp);
-	return s;
-fail:
-	if (fp != NULL)
-		fclose(fp);
-	X509_STORE_free(s);
-	return NULL;
-}
-
-/* A private key must not be readable by anyone but its owner. */
-static int
-key_mode_ok(const char *key, char *err, size_t errlen)
-{
-	struct stat st;
-
-	if (stat(key, &st) == -1)
-		return errf(err, errlen, "%s: %s", key, strerror(errno));
-	if (st.st_mode & 077)
-		return errf(err, errlen,
-		    "%s: private key is readable by others (mode %03o)", key,
-		    (unsigned)(st.st_mode & 0777));
-	return 0;
+	return pki_store_new(ca, crl, err, errlen);
 }
 
 static int
@@ -294,8 +208,9 @@ ctx_setup(struct tls_ctx *c, const char *cert, const char *key, char *err,
     size_t errlen)
 {
 	SSL_CTX *s = c->ssl;
-	X509_STORE *store;
 	X509 *x;
+	char why[TLS_ERR_MAX];
+	int rc;
 
 	SSL_CTX_set_min_proto_version(s, TLS1_3_VERSION);
 	SSL_CTX_set_max_proto_version(s, TLS1_3_VERSION);
@@ -315,28 +230,28 @@ ctx_setup(struct tls_ctx *c, const char *cert, const char *key, char *err,
 	    SSL_CTX_get0_param(s), X509_V_FLAG_CRL_CHECK);
 	SSL_CTX_set_info_callback(s, info_cb);
 
-	if ((store = store_load(
-		 c->ca_path, c->crl_path, &c->crl_st, err, errlen)) == NULL)
+	/* Who we are decides what pki_ctx_use() checks our certificate
+	 * against; only the broker serves. */
+	if ((x = pki_cert_load(cert, err, errlen)) == NULL)
 		return -1;
-	SSL_CTX_set_cert_store(s, store);
-
-	if (key_mode_ok(key, err, errlen) == -1)
-		return -1;
-	if (SSL_CTX_use_certificate_chain_file(s, cert) != 1) {
-		ssl_reason(err, errlen, cert);
-		return -1;
-	}
-	if (SSL_CTX_use_PrivateKey_file(s, key, SSL_FILETYPE_PEM) != 1) {
-		ssl_reason(err, errlen, key);
-		return -1;
-	}
-	if (SSL_CTX_check_private_key(s) != 1) {
-		ssl_reason(err, errlen, "key does not match certificate");
-		return -1;
-	}
-	if ((x = SSL_CTX_get0_certificate(s)) == NULL ||
-	    cert_identity(x, &c->self, err, errlen) == -1)
-		return -1;
+	rc = cert_identity(x, &c->self, why, sizeof(why));
+	X509_free(x);
+	if (rc == -1)
+		return errf(err, errlen, "%s: %s", cert, why);
+	if ((c->side == TLS_SERVER) != (c->self.role == TLS_ROLE_BROKER))
+		return errf(err, errlen,
+		    "%s: a %s certificate cannot be a "
+		    "TLS %s here",
+		    cert, tls_role_name(c->self.role),
+		    c->side == TLS_SERVER ? "server" : "client");
+	for (int r = 0; r < ROLE_COUNT; r++)
+		if (c->self.role == 1 << r &&
+		    pki_ctx_use(s, c->ca_path, c->crl_path, cert, key,
+			(enum role)r, err, errlen) == -1)
+			return -1;
+	if (stat(c->crl_path, &c->crl_st) == -1)
+		return errf(
+		    err, errlen, "%s: %s", c->crl_path, strerror(errno));
 	return 0;
 }
 
@@ -403,7 +318,7 @@ tls_ctx_expect_name(struct tls_ctx *c, const char *name)
 		c->expect[0] = '\0';
 		return 0;
 	}
-	if (!name_ok((const unsigned char *)name, (int)strnlen(name, 255)))
+	if (!pki_name_valid(ROLE_BROKER, name))
 		return -1;
 	strlcpy(c->expect, name, sizeof(c->expect));
 	return 0;

@@ -15,19 +15,28 @@
 #include "../../lib/chan_impl.h"
 #include "chan.h"
 #include "log.h"
+#include "pki.h"
 #include "util.h"
 
 static char *dir;
 
 static void
-pki(const char *args)
+issue(enum role role, const char *name)
 {
-	char cmd[1024];
+	struct pki_issue_req req = { role, name, 0, 0, 0 };
+	char err[256];
 
-	snprintf(
-	    cmd, sizeof(cmd), "tests/integration/chan_pki %s %s", dir, args);
-	if (system(cmd) != 0)
-		fail_msg("%s failed", cmd);
+	if (pki_issue(dir, &req, NULL, 0, err, sizeof(err)) == -1)
+		fail_msg("pki issue %s: %s", name, err);
+}
+
+static void
+revoke(const char *name)
+{
+	char err[256];
+
+	if (pki_revoke(dir, name, 30, err, sizeof(err)) == -1)
+		fail_msg("pki revoke %s: %s", name, err);
 }
 
 static int
@@ -36,11 +45,16 @@ setup(void **state)
 	(void)state;
 	log_init("test_chan", 0, LOG_TO_STDERR);
 	dir = test_mkdtemp();
-	pki("init test");
-	pki("issue broker broker");
-	pki("issue node snuh");
-	pki("issue node amc");
-	pki("issue researcher alice");
+	{
+		char err[256];
+		if (pki_ca_init(dir, "test", PKI_CA_DAYS, err, sizeof(err)) ==
+		    -1)
+			fail_msg("pki init: %s", err);
+	}
+	issue(ROLE_BROKER, "broker");
+	issue(ROLE_NODE, "snuh");
+	issue(ROLE_NODE, "amc");
+	issue(ROLE_RESEARCHER, "alice");
 	return 0;
 }
 
@@ -692,13 +706,13 @@ revoke_connected(void **state)
 	struct chan_config sc = config("broker");
 
 	(void)state;
-	pki("issue node gone");
+	issue(ROLE_NODE, "gone");
 	sc.crl_reload_ms = 200;
 	pair(&sv, &cl, "gone", &sc, NULL);
 	ss[0] = sv;
 	ss[1] = cl;
 	assert_true(run(ss, 2, 5000, both_up));
-	pki("revoke gone");
+	revoke("gone");
 	assert_true(run(ss, 2, 5000, client_down));
 	assert_non_null(strstr(cl->reason, "certificate revoked"));
 	run(ss, 2, 500, NULL);

@@ -45,10 +45,10 @@ SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	   -fno-omit-frame-pointer
 OPT	 = -O1 -g
 endif
-CFLAGS_ALL = -std=c11 -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 $(OPT) \
+CFLAGS_ALL = -std=c11 -pthread -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 $(OPT) \
 	     $(WARN) $(SANFLAGS) -Iinclude -I$(O)/proto $(PKG_CFLAGS) \
 	     -MMD -MP $(CFLAGS)
-LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
+LDFLAGS_ALL = $(SANFLAGS) -pthread $(LDFLAGS)
 
 PROTO_SRC = proto/tally.proto
 PROTO_C	  = $(O)/proto/tally.pb-c.c

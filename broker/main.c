@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "config.h"
+#include "broker.h"
 #include "log.h"
 #include "version.h"
 
@@ -87,5 +88,5 @@ main(int argc, char **argv)
 		printf("configuration OK\n");
 		return 0;
 	}
-	fatalx("the broker service is not available in this build yet");
+	return broker_run(&cfg);
 }

@@ -502,6 +502,26 @@ store_query_counts(struct store *s, uint64_t counts[4])
 }
 
 int
+store_task_counts(struct store *s, uint64_t counts[7])
+{
+	sqlite3_stmt *st;
+
+	memset(counts, 0, 7 * sizeof(counts[0]));
+	if ((st = prepare(s,
+		 "SELECT state, count(*) FROM task"
+		 " GROUP BY state")) == NULL)
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int state = sqlite3_column_int(st, 0);
+
+		if (state >= 0 && state < 7)
+			counts[state] = (uint64_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int
 store_audit(
     struct store *s, const char *actor, const char *event, const char *detail)
 {

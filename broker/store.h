@@ -80,6 +80,9 @@ int store_result_get(
 /* Counts of queries per state, for status: counts[state]. */
 int store_query_counts(struct store *, uint64_t counts[4]);
 
+/* Counts of tasks per state: counts[state], 7 states. */
+int store_task_counts(struct store *, uint64_t counts[7]);
+
 /* Appends an audit record in its own transaction. */
 int store_audit(
     struct store *, const char *actor, const char *event, const char *detail);

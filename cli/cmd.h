@@ -7,7 +7,7 @@
 #ifndef TALLY_CMD_H
 #define TALLY_CMD_H
 
-#define EXIT_USAGE 2
+#define EXIT_USAGE   2
 #define EXIT_REJECTS 3
 
 int cmd_pki(int argc, char **argv);

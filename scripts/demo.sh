@@ -53,6 +53,7 @@ consortium_of() { grep "^[0-9]*,$1," $NET | cut -d, -f1; }
 make_pki() {
 	[ -f $D/pki/ca.crt ] && return 0
 	say "creating a throw-away consortium PKI in $D/pki"
+	mkdir -p $D
 	$T pki init --dir $D/pki --consortium "tally demo" >/dev/null
 	$T pki issue --dir $D/pki --role broker --name broker >/dev/null
 	$T pki issue --dir $D/pki --role researcher --name kim >/dev/null

@@ -1,0 +1,443 @@
+/*
+ * dispatch.c — owns the life of a query at the broker after it was
+ * accepted: one Task per site sent when the site's node is registered,
+ * each answer recorded, the pooled result built and stored when every
+ * site has answered or the deadline has passed, waiting researchers told.
+ * It never alters what a node released except through pool.c's rules,
+ * and never releases a result it has not stored first.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker.h"
+#include "chan.h"
+#include "log.h"
+#include "pool.h"
+#include "query.h"
+#include "result.h"
+#include "util.h"
+#include "wire.h"
+
+static int
+grow(void **p, size_t *cap, size_t n, size_t size)
+{
+	size_t ncap;
+	void *np;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 16;
+	if ((np = reallocarray(*p, ncap, size)) == NULL)
+		return -1;
+	*p = np;
+	*cap = ncap;
+	return 0;
+}
+
+static struct inflight *
+inflight_find_task(struct broker *b, const char *task_id)
+{
+	for (size_t i = 0; i < b->ninflight; i++)
+		if (strcmp(b->inflight[i].task_id, task_id) == 0)
+			return &b->inflight[i];
+	return NULL;
+}
+
+static void
+inflight_remove(struct broker *b, struct inflight *f)
+{
+	*f = b->inflight[--b->ninflight];
+}
+
+static struct running *
+running_find(struct broker *b, const char *id)
+{
+	for (size_t i = 0; i < b->nrunning; i++)
+		if (strcmp(b->running[i].id, id) == 0)
+			return &b->running[i];
+	return NULL;
+}
+
+static int
+running_add(
+    struct broker *b, const char *id, uint64_t submitted, uint64_t deadline)
+{
+	struct running *r;
+
+	if (running_find(b, id) != NULL)
+		return 0;
+	if (grow((void **)&b->running, &b->caprunning, b->nrunning,
+		sizeof(*b->running)) == -1)
+		return -1;
+	r = &b->running[b->nrunning++];
+	strlcpy(r->id, id, sizeof(r->id));
+	r->submitted_ms = submitted;
+	r->deadline_ms = deadline;
+	return 0;
+}
+
+/* Sends one task to its site's node. */
+static int
+send_task(struct broker *b, struct slot *s, const struct store_task *t,
+    const struct store_query *q)
+{
+	Tally__Envelope env = TALLY__ENVELOPE__INIT;
+	Tally__Task task = TALLY__TASK__INIT;
+	Tally__SignedApproval *sa;
+	struct inflight *f;
+	uint8_t *buf;
+	size_t len;
+	uint64_t id;
+	int rc = -1;
+
+	if ((sa = tally__signed_approval__unpack(
+		 NULL, q->approval_len, q->approval)) == NULL) {
+		log_warnx("query %s: stored approval unreadable", q->id);
+		return -1;
+	}
+	task.task_id = (char *)t->id;
+	task.query_id = (char *)q->id;
+	task.has_query = task.has_deadline_ms = 1;
+	task.query.data = (uint8_t *)q->query;
+	task.query.len = q->query_len;
+	task.approval = sa;
+	task.researcher = (char *)q->researcher;
+	task.deadline_ms = q->deadline_ms;
+	env.body_case = TALLY__ENVELOPE__BODY_TASK;
+	env.task = &task;
+	if ((buf = wire_encode(&env, b->max_frame, &len)) != NULL &&
+	    grow((void **)&b->inflight, &b->capinflight, b->ninflight,
+		sizeof(*b->inflight)) == 0 &&
+	    chan_request(b->chan, s->peer, buf, len, &id) == 0) {
+		f = &b->inflight[b->ninflight++];
+		f->peer = s->peer;
+		f->req_id = id;
+		f->slot = (size_t)(s - b->slots);
+		strlcpy(f->task_id, t->id, sizeof(f->task_id));
+		strlcpy(f->query_id, q->id, sizeof(f->query_id));
+		f->sent_us = clock_us();
+		rc = 0;
+	} else
+		log_warnx("task %s: cannot send to %s", t->id, s->site->id);
+	free(buf);
+	tally__signed_approval__free_unpacked(sa, NULL);
+	return rc;
+}
+
+/* Sends s's pending tasks of one query (or of all queries if NULL). */
+static void
+dispatch_pending(struct broker *b, struct slot *s, const char *query_id)
+{
+	struct store_task *tasks;
+	struct store_query q;
+	uint8_t *qb = NULL, *ab = NULL;
+	char loaded[STORE_ID_MAX] = "";
+	size_t n;
+
+	if (!s->registered ||
+	    store_tasks(b->store, NULL, s->site->id, &tasks, &n) == -1)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (query_id != NULL && strcmp(tasks[i].query_id, query_id))
+			continue;
+		if (inflight_find_task(b, tasks[i].id) != NULL)
+			continue; /* the channel re-sends it itself */
+		if (strcmp(loaded, tasks[i].query_id) != 0) {
+			free(qb);
+			free(ab);
+			qb = ab = NULL;
+			loaded[0] = '\0';
+			if (store_query_get(b->store, tasks[i].query_id, &q,
+				&qb, &ab) == -1)
+				continue;
+			strlcpy(loaded, tasks[i].query_id, sizeof(loaded));
+		}
+		send_task(b, s, &tasks[i], &q);
+	}
+	free(qb);
+	free(ab);
+	store_tasks_free(tasks, n);
+}
+
+void
+dispatch_site(struct broker *b, struct slot *s)
+{
+	dispatch_pending(b, s, NULL);
+}
+
+int
+dispatch_query(struct broker *b, const char *query_id)
+{
+	struct store_query q;
+	uint8_t *qb, *ab;
+
+	if (store_query_get(b->store, query_id, &q, &qb, &ab) == -1)
+		return -1;
+	running_add(b, query_id, q.submitted_ms, q.deadline_ms);
+	free(qb);
+	free(ab);
+	for (size_t i = 0; i < b->net->nsites; i++)
+		if (b->slots[i].registered)
+			dispatch_pending(b, &b->slots[i], query_id);
+	return 0;
+}
+
+int
+dispatch_resume(struct broker *b)
+{
+	char(*ids)[STORE_ID_MAX];
+	size_t n;
+
+	if (store_queries_running(b->store, &ids, &n) == -1)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct store_query q;
+		uint8_t *qb, *ab;
+
+		if (store_query_get(b->store, ids[i], &q, &qb, &ab) == 0) {
+			running_add(b, ids[i], q.submitted_ms, q.deadline_ms);
+			free(qb);
+			free(ab);
+		}
+	}
+	if (n > 0)
+		log_info(
+		    "resuming %zu unfinished quer%s", n, n == 1 ? "y" : "ies");
+	free(ids);
+	return 0;
+}
+
+static void
+running_remove(struct broker *b, const char *id)
+{
+	struct running *r = running_find(b, id);
+
+	if (r != NULL)
+		*r = b->running[--b->nrunning];
+}
+
+/* Records a node's TaskResult for the task of in-flight entry f. */
+static void
+answer_record(struct broker *b, struct inflight *f, const Tally__TaskResult *tr,
+    const uint8_t *packed, size_t plen)
+{
+	struct slot *s = &b->slots[f->slot];
+	struct store_task t;
+	struct table *tab;
+	char err[256];
+
+	memset(&t, 0, sizeof(t));
+	strlcpy(t.id, f->task_id, sizeof(t.id));
+	strlcpy(t.site, s->site->id, sizeof(t.site));
+	t.state = tr->has_state ? tr->state : TALLY__TASK_STATE__TASK_FAILED;
+	if (t.state == TALLY__TASK_STATE__TASK_DONE) {
+		/* A table that would not pool is a failure, never a guess. */
+		if (tr->table == NULL ||
+		    (tab = table_from_proto(tr->table, err, sizeof(err))) ==
+			NULL) {
+			t.state = TALLY__TASK_STATE__TASK_FAILED;
+			snprintf(t.reason, sizeof(t.reason),
+			    "invalid table from the node: %.200s",
+			    tr->table ? err : "none");
+		} else {
+			table_free(tab);
+			t.table = (uint8_t *)packed;
+			t.table_len = plen;
+		}
+	} else if (t.state != TALLY__TASK_STATE__TASK_REFUSED &&
+	    t.state != TALLY__TASK_STATE__TASK_FAILED)
+		t.state = TALLY__TASK_STATE__TASK_FAILED;
+	if (t.state != TALLY__TASK_STATE__TASK_DONE && t.reason[0] == '\0')
+		snprintf(t.reason, sizeof(t.reason), "%s",
+		    tr->reason ? tr->reason : "no reason given");
+	t.engine_us = tr->engine_us;
+	t.cached = tr->cached;
+	if (store_task_update(b->store, &t) != 1)
+		return; /* already final: a duplicate changes nothing */
+	if (t.state == TALLY__TASK_STATE__TASK_DONE) {
+		s->served++;
+		latency_add(&s->lat, clock_us() - f->sent_us);
+	} else if (t.state == TALLY__TASK_STATE__TASK_REFUSED) {
+		s->refused++;
+		broker_count_reason(b->refusals, &b->nrefusals, t.reason);
+	} else
+		s->failed++;
+}
+
+void
+dispatch_answer(struct broker *b, uint64_t peer, uint64_t req_id,
+    const uint8_t *data, size_t len)
+{
+	struct inflight *f = NULL, copy;
+	const Tally__Envelope *env;
+	struct wire_msg *m;
+	uint8_t *packed;
+	size_t plen;
+	char why[256];
+
+	for (size_t i = 0; i < b->ninflight && f == NULL; i++)
+		if (b->inflight[i].peer == peer &&
+		    b->inflight[i].req_id == req_id)
+			f = &b->inflight[i];
+	if (f == NULL)
+		return;
+	copy = *f;
+	inflight_remove(b, f);
+	if ((m = wire_decode(data, len, b->max_frame, 0, why, sizeof(why))) ==
+	    NULL) {
+		log_warnx("bad answer from %s: %s",
+		    b->slots[copy.slot].site->id, why);
+		return; /* the task stays pending and goes out again */
+	}
+	env = wire_env(m);
+	if (env->body_case == TALLY__ENVELOPE__BODY_ERROR) {
+		log_info("%s deferred task %s: %s",
+		    b->slots[copy.slot].site->id, copy.task_id,
+		    env->error->reason ? env->error->reason : "?");
+	} else if (env->body_case == TALLY__ENVELOPE__BODY_TASK_RESULT &&
+	    env->task_result->task_id != NULL &&
+	    strcmp(env->task_result->task_id, copy.task_id) == 0) {
+		plen = tally__task_result__get_packed_size(env->task_result);
+		if ((packed = malloc(plen)) != NULL) {
+			tally__task_result__pack(env->task_result, packed);
+			answer_record(b, &copy, env->task_result, packed, plen);
+			free(packed);
+		}
+		if (finish_check(b, copy.query_id, 0))
+			running_remove(b, copy.query_id);
+	} else
+		log_warnx("%s answered task %s with something else",
+		    b->slots[copy.slot].site->id, copy.task_id);
+	wire_free(m);
+}
+
+void
+dispatch_forget(struct broker *b, uint64_t peer)
+{
+	for (size_t i = 0; i < b->ninflight;) {
+		if (b->inflight[i].peer == peer) {
+			chan_cancel(b->chan, peer, b->inflight[i].req_id);
+			inflight_remove(b, &b->inflight[i]);
+		} else
+			i++;
+	}
+}
+
+static void
+reply_running(struct broker *b, uint64_t peer, uint64_t req_id, const char *id)
+{
+	Tally__Envelope env = TALLY__ENVELOPE__INIT;
+	Tally__Result r = TALLY__RESULT__INIT;
+	Tally__SiteOutcome *o = NULL, **op = NULL;
+	struct store_task *t;
+	size_t n;
+
+	if (store_tasks(b->store, id, NULL, &t, &n) == -1)
+		return;
+	o = calloc(n ? n : 1, sizeof(*o));
+	op = calloc(n ? n : 1, sizeof(*op));
+	if (o != NULL && op != NULL) {
+		for (size_t i = 0; i < n; i++) {
+			tally__site_outcome__init(&o[i]);
+			o[i].site = t[i].site;
+			o[i].has_state = 1;
+			o[i].state = t[i].state;
+			op[i] = &o[i];
+		}
+		r.query_id = (char *)id;
+		r.has_state = 1;
+		r.state = TALLY__QUERY_STATE__QUERY_RUNNING;
+		r.n_sites = n;
+		r.sites = op;
+		env.body_case = TALLY__ENVELOPE__BODY_RESULT;
+		env.result = &r;
+		broker_reply(b, peer, req_id, &env);
+	}
+	free(o);
+	free(op);
+	store_tasks_free(t, n);
+}
+
+void
+dispatch_result_request(struct broker *b, uint64_t peer, uint64_t req_id,
+    const char *who, const Tally__ResultRequest *rq)
+{
+	Tally__Envelope env = TALLY__ENVELOPE__INIT;
+	struct store_query q;
+	struct waiter *w;
+	uint8_t *qb, *ab, *res;
+	size_t len;
+	int state;
+
+	if (rq->query_id == NULL || strlen(rq->query_id) >= STORE_ID_MAX ||
+	    store_query_get(b->store, rq->query_id, &q, &qb, &ab) == -1) {
+		broker_reply_error(b, peer, req_id,
+		    TALLY__ERROR_CODE__ERROR_NOT_FOUND, "no such query");
+		return;
+	}
+	free(qb);
+	free(ab);
+	/* Another researcher's query does not exist, as far as you know. */
+	if (strcmp(q.researcher, who) != 0) {
+		broker_reply_error(b, peer, req_id,
+		    TALLY__ERROR_CODE__ERROR_NOT_FOUND, "no such query");
+		return;
+	}
+	if (q.state != TALLY__QUERY_STATE__QUERY_RUNNING &&
+	    store_result_get(b->store, q.id, &res, &len, &state) == 0) {
+		env.body_case = TALLY__ENVELOPE__BODY_RESULT;
+		if ((env.result = tally__result__unpack(NULL, len, res)) !=
+		    NULL) {
+			broker_reply(b, peer, req_id, &env);
+			tally__result__free_unpacked(env.result, NULL);
+		}
+		free(res);
+		return;
+	}
+	if (!rq->wait) {
+		reply_running(b, peer, req_id, q.id);
+		return;
+	}
+	if (grow((void **)&b->waiters, &b->capwaiters, b->nwaiters,
+		sizeof(*b->waiters)) == -1) {
+		broker_reply_error(b, peer, req_id,
+		    TALLY__ERROR_CODE__ERROR_BUSY, "out of memory");
+		return;
+	}
+	w = &b->waiters[b->nwaiters++];
+	w->peer = peer;
+	w->req_id = req_id;
+	strlcpy(w->query_id, q.id, sizeof(w->query_id));
+	finish_check(b, q.id, 0); /* sends a first progress note */
+}
+
+void
+dispatch_tick(struct broker *b)
+{
+	uint64_t now = wall_ms();
+
+	for (size_t i = 0; i < b->nrunning;) {
+		if (now >= b->running[i].deadline_ms &&
+		    finish_check(b, b->running[i].id, 1)) {
+			char id[STORE_ID_MAX];
+
+			strlcpy(id, b->running[i].id, sizeof(id));
+			/* Whatever is still in flight for it is moot. */
+			for (size_t k = 0; k < b->ninflight;) {
+				if (strcmp(b->inflight[k].query_id, id) == 0) {
+					chan_cancel(b->chan,
+					    b->inflight[k].peer,
+					    b->inflight[k].req_id);
+					inflight_remove(b, &b->inflight[k]);
+				} else
+					k++;
+			}
+			running_remove(b, id);
+		} else
+			i++;
+	}
+	for (size_t i = 0; i < b->net->nsites; i++)
+		if (b->slots[i].registered)
+			dispatch_pending(b, &b->slots[i], NULL);
+}

@@ -1,0 +1,234 @@
+/*
+ * task.c — owns the node's decision to run a query and what it releases.
+ * Everything the broker sends is checked again here against the node's own
+ * trusted DRB keys and policy; only a suppressed table ever leaves this
+ * file. It never releases a count the suppression step has not seen.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "log.h"
+#include "query.h"
+#include "result.h"
+#include "suppress.h"
+#include "task.h"
+#include "util.h"
+#include "wire.h"
+
+#define TASK_ID_MAX 128
+
+static uint8_t *
+pack_result(Tally__TaskResult *tr, size_t max_frame, size_t *lenp)
+{
+	Tally__Envelope env = TALLY__ENVELOPE__INIT;
+
+	env.body_case = TALLY__ENVELOPE__BODY_TASK_RESULT;
+	env.task_result = tr;
+	return wire_encode(&env, max_frame, lenp);
+}
+
+/* A result without a table (refused or failed). */
+static uint8_t *
+no_table(struct task_env *te, const char *task_id, int state, const char *actor,
+    struct task_outcome *out, size_t max_frame, size_t *lenp)
+{
+	Tally__TaskResult tr = TALLY__TASK_RESULT__INIT;
+	char detail[400];
+
+	tr.task_id = (char *)task_id;
+	tr.has_state = 1;
+	tr.state = state;
+	tr.reason = out->reason;
+	out->state = state;
+	snprintf(detail, sizeof(detail), "task %s: %s", task_id, out->reason);
+	nstate_audit(te->state, actor,
+	    state == TALLY__TASK_STATE__TASK_REFUSED ? "refused" : "failed",
+	    detail);
+	log_info("task %s %s: %s", task_id,
+	    state == TALLY__TASK_STATE__TASK_REFUSED ? "refused" : "failed",
+	    out->reason);
+	return pack_result(&tr, max_frame, lenp);
+}
+
+static int
+task_id_valid(const char *id)
+{
+	size_t n;
+
+	if (id == NULL || (n = strlen(id)) == 0 || n >= TASK_ID_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (id[i] <= ' ' || id[i] > '~')
+			return 0;
+	return 1;
+}
+
+/* The approval and the query, checked; fills a, digest and *qp. */
+static int
+task_verify(struct task_env *te, const Tally__Task *t, struct approval *a,
+    Tally__Query **qp, char *err, size_t errlen)
+{
+	struct approval_ctx ctx;
+	uint8_t digest[32];
+
+	if (!t->has_query || t->query.len == 0 ||
+	    t->query.len > QUERY_MAX_BYTES || t->approval == NULL ||
+	    t->researcher == NULL)
+		return errf(err, errlen,
+		    "task without query, approval or "
+		    "researcher");
+	SHA256(t->query.data, t->query.len, digest);
+	if (approval_verify(t->approval, te->drb, te->ndrb, a, err, errlen) ==
+	    -1)
+		return -1;
+	ctx.query_sha256 = digest;
+	ctx.researcher = t->researcher;
+	ctx.site = te->cfg->site;
+	ctx.consortium = te->cfg->consortium;
+	ctx.now = wall_ms() / 1000;
+	if (approval_check(a, &ctx, err, errlen) == -1)
+		return -1;
+	if ((*qp = query_unpack(t->query.data, t->query.len, err, errlen)) ==
+	    NULL)
+		return -1;
+	return 0;
+}
+
+/* A cached answer, marked as such. */
+static uint8_t *
+from_cache(uint8_t *stored, size_t slen, size_t max_frame, size_t *lenp,
+    struct task_outcome *out)
+{
+	struct wire_msg *m;
+	Tally__TaskResult *tr;
+	uint8_t *buf = NULL;
+	char why[128];
+
+	m = wire_decode(stored, slen, max_frame, 0, why, sizeof(why));
+	free(stored);
+	if (m == NULL ||
+	    wire_env(m)->body_case != TALLY__ENVELOPE__BODY_TASK_RESULT) {
+		log_warnx("node state holds a damaged answer: %s", why);
+		wire_free(m);
+		return NULL;
+	}
+	tr = wire_env(m)->task_result;
+	tr->has_cached = 1;
+	tr->cached = 1;
+	out->state = tr->state;
+	out->cached = 1;
+	buf = pack_result(tr, max_frame, lenp);
+	wire_free(m);
+	return buf;
+}
+
+/* Runs the engine and suppression; the packed released answer. */
+static uint8_t *
+task_answer(struct task_env *te, const Tally__Task *t, const Tally__Query *q,
+    const struct approval *a, size_t max_frame, size_t *lenp,
+    struct task_outcome *out)
+{
+	Tally__TaskResult tr = TALLY__TASK_RESULT__INIT;
+	struct suppress_policy sp;
+	struct table *tab = NULL;
+	Tally__Table *pt = NULL;
+	uint64_t t0 = clock_us();
+	uint8_t *buf = NULL;
+	size_t withheld = 0;
+	char summary[512];
+
+	sp.mask_zeros = te->cfg->policy.mask_zeros;
+	if (suppress_min_cell(te->cfg->policy.min_cell, a->min_cell, &sp.k,
+		out->reason, sizeof(out->reason)) == -1 ||
+	    engine_run(te->engine, q, te->cfg->site, te->cfg->consortium, &tab,
+		out->reason, sizeof(out->reason)) == -1 ||
+	    suppress_table(tab, &sp, out->reason, sizeof(out->reason)) == -1 ||
+	    (pt = table_to_proto(tab)) == NULL) {
+		table_free(tab);
+		if (out->reason[0] == '\0')
+			strlcpy(
+			    out->reason, "out of memory", sizeof(out->reason));
+		return NULL;
+	}
+	out->engine_us = clock_us() - t0;
+	for (size_t i = 0; i < tab->ncells; i++)
+		withheld += tab->cells[i].state != CELL_COUNT;
+	tr.task_id = t->task_id;
+	tr.has_state = tr.has_engine_us = tr.has_by_site_allowed = 1;
+	tr.state = TALLY__TASK_STATE__TASK_DONE;
+	tr.table = pt;
+	tr.engine_us = out->engine_us;
+	tr.by_site_allowed = te->cfg->policy.allow_by_site != 0;
+	buf = pack_result(&tr, max_frame, lenp);
+	if (buf != NULL) {
+		snprintf(summary, sizeof(summary),
+		    "task %s project %s: %zu cells released, %zu withheld, "
+		    "k %u",
+		    t->task_id, a->project, tab->ncells - withheld, withheld,
+		    sp.k);
+		if (nstate_finish(te->state, t->task_id,
+			TALLY__TASK_STATE__TASK_DONE, buf, *lenp, t->researcher,
+			summary) == -1) {
+			/* Not recorded, not released: the broker re-sends. */
+			free(buf);
+			buf = NULL;
+			strlcpy(out->reason, "node state not writable",
+			    sizeof(out->reason));
+		}
+	}
+	out->state = TALLY__TASK_STATE__TASK_DONE;
+	table_proto_free(pt);
+	table_free(tab);
+	return buf;
+}
+
+uint8_t *
+task_run(struct task_env *te, const Tally__Task *t, size_t max_frame,
+    size_t *lenp, struct task_outcome *out)
+{
+	const char *actor = t->researcher ? t->researcher : "?";
+	Tally__Query *q = NULL;
+	struct approval a;
+	uint8_t *stored = NULL, *buf;
+	size_t slen;
+	int rc, st;
+
+	memset(out, 0, sizeof(*out));
+	if (!task_id_valid(t->task_id)) {
+		strlcpy(out->reason, "task without a valid id",
+		    sizeof(out->reason));
+		return no_table(te, "?", TALLY__TASK_STATE__TASK_REFUSED, actor,
+		    out, max_frame, lenp);
+	}
+	if (task_verify(te, t, &a, &q, out->reason, sizeof(out->reason)) == -1)
+		return no_table(te, t->task_id, TALLY__TASK_STATE__TASK_REFUSED,
+		    actor, out, max_frame, lenp);
+	rc = nstate_begin(te->state, t->task_id, a.id, a.max_runs, &stored,
+	    &slen, &st, out->reason, sizeof(out->reason));
+	if (rc == NSTATE_CACHED) {
+		query_free(q);
+		if ((buf = from_cache(stored, slen, max_frame, lenp, out)) !=
+		    NULL)
+			return buf;
+		strlcpy(out->reason, "cached answer unreadable",
+		    sizeof(out->reason));
+		return no_table(te, t->task_id, TALLY__TASK_STATE__TASK_FAILED,
+		    actor, out, max_frame, lenp);
+	}
+	if (rc != NSTATE_RUN) {
+		query_free(q);
+		return no_table(te, t->task_id,
+		    rc == NSTATE_BUDGET ? TALLY__TASK_STATE__TASK_REFUSED
+					: TALLY__TASK_STATE__TASK_FAILED,
+		    actor, out, max_frame, lenp);
+	}
+	buf = task_answer(te, t, q, &a, max_frame, lenp, out);
+	query_free(q);
+	if (buf == NULL)
+		return no_table(te, t->task_id, TALLY__TASK_STATE__TASK_FAILED,
+		    actor, out, max_frame, lenp);
+	return buf;
+}

@@ -1,0 +1,44 @@
+/*
+ * task.h — what a node does with one Task from the broker: re-verify the
+ * DRB approval and its own policy, spend a run of the approval's budget,
+ * run the engine, suppress, and produce the TaskResult it will release.
+ */
+#ifndef TALLY_NODE_TASK_H
+#define TALLY_NODE_TASK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "approval.h"
+#include "config.h"
+#include "engine.h"
+#include "state.h"
+
+/* What one worker needs; each worker has its own engine and state
+ * connection (neither is shared between threads). */
+struct task_env {
+	const struct node_config *cfg;
+	const struct drb_key *drb;
+	size_t ndrb;
+	struct engine *engine;
+	struct nstate *state;
+};
+
+/* Outcome figures, for the node's log and heartbeats. */
+struct task_outcome {
+	int state; /* TALLY__TASK_STATE__* */
+	int cached;
+	uint64_t engine_us;
+	char reason[256];
+};
+
+/*
+ * Handles one Task and returns the packed Envelope (a TaskResult) to send
+ * back, or NULL only when memory runs out. Never trusts the broker: a
+ * task with a bad approval, out of scope or over budget gets a REFUSED
+ * result naming the reason, and the refusal is audited here.
+ */
+uint8_t *task_run(struct task_env *, const Tally__Task *, size_t max_frame,
+    size_t *lenp, struct task_outcome *);
+
+#endif

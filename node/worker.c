@@ -1,0 +1,237 @@
+/*
+ * worker.c — owns the node's worker threads and the two queues between
+ * them and the main loop. Workers never touch the channel (ZeroMQ sockets
+ * are not thread-safe); the main loop never touches an engine.
+ */
+#define _GNU_SOURCE /* pipe2 */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+#include "worker.h"
+
+struct job {
+	uint64_t peer, req_id;
+	struct wire_msg *msg;
+};
+
+struct worker {
+	pthread_t tid;
+	struct workers *ws;
+	struct task_env env;
+	int started;
+};
+
+struct workers {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int stop;
+	struct job queue[WORKERS_MAX_QUEUE];
+	size_t qhead, qlen;
+	struct worker_done *done;
+	size_t ndone, donecap;
+	unsigned running;
+	int pipefd[2];
+	size_t max_frame;
+	unsigned n;
+	struct worker *w;
+};
+
+static void
+job_finish(struct workers *ws, struct job *j, struct worker *w)
+{
+	struct worker_done d;
+	const Tally__Envelope *env = wire_env(j->msg);
+
+	memset(&d, 0, sizeof(d));
+	d.peer = j->peer;
+	d.req_id = j->req_id;
+	d.buf = task_run(&w->env, env->task, ws->max_frame, &d.len, &d.out);
+	wire_free(j->msg);
+	pthread_mutex_lock(&ws->mu);
+	if (ws->ndone == ws->donecap) {
+		size_t ncap = ws->donecap ? ws->donecap * 2 : 16;
+		void *p = reallocarray(ws->done, ncap, sizeof(*ws->done));
+
+		if (p == NULL) {
+			pthread_mutex_unlock(&ws->mu);
+			log_warnx("worker: out of memory, answer dropped "
+				  "(the broker will re-send)");
+			free(d.buf);
+			return;
+		}
+		ws->done = p;
+		ws->donecap = ncap;
+	}
+	ws->done[ws->ndone++] = d;
+	ws->running--;
+	pthread_mutex_unlock(&ws->mu);
+	while (write(ws->pipefd[1], "x", 1) == -1 && errno == EINTR)
+		;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct workers *ws = w->ws;
+	struct job j;
+
+	for (;;) {
+		pthread_mutex_lock(&ws->mu);
+		while (!ws->stop && ws->qlen == 0)
+			pthread_cond_wait(&ws->cv, &ws->mu);
+		if (ws->stop) {
+			pthread_mutex_unlock(&ws->mu);
+			return NULL;
+		}
+		j = ws->queue[ws->qhead];
+		ws->qhead = (ws->qhead + 1) % WORKERS_MAX_QUEUE;
+		ws->qlen--;
+		ws->running++;
+		pthread_mutex_unlock(&ws->mu);
+		job_finish(ws, &j, w);
+	}
+}
+
+static int
+worker_open(struct worker *w, const struct node_config *cfg,
+    const struct drb_key *drb, size_t ndrb, char *err, size_t errlen)
+{
+	struct engine_limits lim = { 0 };
+
+	lim.timeout_ms = (uint64_t)cfg->policy.deadline_s * 1000;
+	w->env.cfg = cfg;
+	w->env.drb = drb;
+	w->env.ndrb = ndrb;
+	if ((w->env.engine = engine_open(cfg->db, &lim, err, errlen)) == NULL)
+		return -1;
+	if ((w->env.state = nstate_open(cfg->state, err, errlen)) == NULL)
+		return -1;
+	return 0;
+}
+
+struct workers *
+workers_new(const struct node_config *cfg, const struct drb_key *drb,
+    size_t ndrb, size_t max_frame, char *err, size_t errlen)
+{
+	struct workers *ws;
+
+	if ((ws = calloc(1, sizeof(*ws))) == NULL) {
+		errf(err, errlen, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&ws->mu, NULL);
+	pthread_cond_init(&ws->cv, NULL);
+	ws->pipefd[0] = ws->pipefd[1] = -1;
+	ws->max_frame = max_frame;
+	ws->n = cfg->policy.max_tasks;
+	if (pipe2(ws->pipefd, O_CLOEXEC | O_NONBLOCK) == -1 ||
+	    (ws->w = calloc(ws->n, sizeof(*ws->w))) == NULL) {
+		errf(err, errlen, "cannot set up workers");
+		workers_free(ws);
+		return NULL;
+	}
+	for (unsigned i = 0; i < ws->n; i++) {
+		ws->w[i].ws = ws;
+		if (worker_open(&ws->w[i], cfg, drb, ndrb, err, errlen) == -1 ||
+		    pthread_create(
+			&ws->w[i].tid, NULL, worker_main, &ws->w[i]) != 0) {
+			if (err[0] == '\0')
+				errf(err, errlen, "cannot start a worker");
+			workers_free(ws);
+			return NULL;
+		}
+		ws->w[i].started = 1;
+	}
+	return ws;
+}
+
+int
+workers_fd(const struct workers *ws)
+{
+	return ws->pipefd[0];
+}
+
+int
+workers_submit(
+    struct workers *ws, uint64_t peer, uint64_t req_id, struct wire_msg *m)
+{
+	pthread_mutex_lock(&ws->mu);
+	if (ws->qlen == WORKERS_MAX_QUEUE) {
+		pthread_mutex_unlock(&ws->mu);
+		return -1;
+	}
+	ws->queue[(ws->qhead + ws->qlen) % WORKERS_MAX_QUEUE] =
+	    (struct job){ peer, req_id, m };
+	ws->qlen++;
+	pthread_cond_signal(&ws->cv);
+	pthread_mutex_unlock(&ws->mu);
+	return 0;
+}
+
+int
+workers_take(struct workers *ws, struct worker_done *d)
+{
+	char buf[64];
+	int got = 0;
+
+	while (read(ws->pipefd[0], buf, sizeof(buf)) > 0)
+		;
+	pthread_mutex_lock(&ws->mu);
+	if (ws->ndone > 0) {
+		*d = ws->done[0];
+		memmove(ws->done, ws->done + 1,
+		    (ws->ndone - 1) * sizeof(*ws->done));
+		ws->ndone--;
+		got = 1;
+	}
+	pthread_mutex_unlock(&ws->mu);
+	return got;
+}
+
+unsigned
+workers_busy(struct workers *ws)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&ws->mu);
+	n = (unsigned)ws->qlen + ws->running;
+	pthread_mutex_unlock(&ws->mu);
+	return n;
+}
+
+void
+workers_free(struct workers *ws)
+{
+	if (ws == NULL)
+		return;
+	pthread_mutex_lock(&ws->mu);
+	ws->stop = 1;
+	pthread_cond_broadcast(&ws->cv);
+	pthread_mutex_unlock(&ws->mu);
+	for (unsigned i = 0; ws->w != NULL && i < ws->n; i++) {
+		if (ws->w[i].started)
+			pthread_join(ws->w[i].tid, NULL);
+		engine_close(ws->w[i].env.engine);
+		nstate_close(ws->w[i].env.state);
+	}
+	for (size_t i = 0; i < ws->qlen; i++)
+		wire_free(ws->queue[(ws->qhead + i) % WORKERS_MAX_QUEUE].msg);
+	for (size_t i = 0; i < ws->ndone; i++)
+		free(ws->done[i].buf);
+	free(ws->done);
+	free(ws->w);
+	if (ws->pipefd[0] != -1)
+		close(ws->pipefd[0]);
+	if (ws->pipefd[1] != -1)
+		close(ws->pipefd[1]);
+	pthread_mutex_destroy(&ws->mu);
+	pthread_cond_destroy(&ws->cv);
+	free(ws);
+}

@@ -145,7 +145,7 @@ on_request(struct broker *b, struct chan_event *ev)
 	    body == TALLY__ENVELOPE__BODY_STATUS_REQUEST)
 		on_status(b, ev);
 	else {
-		snprintf(why, sizeof(why), "a %s may not send %s",
+		snprintf(why, sizeof(why), "role %s may not send %s",
 		    tls_role_name(ev->role), wire_body_name(env));
 		log_warnx("%s %s: %s", tls_role_name(ev->role), ev->name, why);
 		broker_reply_error(b, ev->peer, ev->id,

@@ -254,7 +254,7 @@ node_answers(struct node *n)
 			log_warnx("a task produced no answer (out of memory)");
 			continue;
 		}
-		log_info("task %s in %llu ms%s",
+		log_info("task %s %s in %llu ms%s", d.out.task_id,
 		    d.out.state == TALLY__TASK_STATE__TASK_DONE ? "done"
 								: d.out.reason,
 		    (unsigned long long)(d.out.engine_us / 1000),

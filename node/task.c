@@ -197,7 +197,9 @@ task_run(struct task_env *te, const Tally__Task *t, size_t max_frame,
 	int rc, st;
 
 	memset(out, 0, sizeof(*out));
-	if (!task_id_valid(t->task_id)) {
+	if (task_id_valid(t->task_id))
+		strlcpy(out->task_id, t->task_id, sizeof(out->task_id));
+	else {
 		strlcpy(out->reason, "task without a valid id",
 		    sizeof(out->reason));
 		return no_table(te, "?", TALLY__TASK_STATE__TASK_REFUSED, actor,

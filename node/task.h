@@ -26,6 +26,7 @@ struct task_env {
 
 /* Outcome figures, for the node's log and heartbeats. */
 struct task_outcome {
+	char task_id[128];
 	int state; /* TALLY__TASK_STATE__* */
 	int cached;
 	uint64_t engine_us;

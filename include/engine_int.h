@@ -15,7 +15,7 @@
 #include "tally.pb-c.h"
 
 #define DAY_NONE   INT32_MAX /* no death date */
-#define YEAR_NONE  INT32_MIN /* no birth year */
+#define YEAR_NONE  INT16_MIN /* no birth year */
 #define SEX_ABSENT 0	     /* dense slot with no person row */
 
 /* ---------------------------------------------------------- memory */
@@ -38,19 +38,26 @@ void mem_free(struct mem *, void *p);
  * Person attributes by slot, loaded once and kept until the DB's content
  * changes. Slots are dense: slot = person_id - base when the ids are
  * dense enough (then slots without a person have sex SEX_ABSENT),
- * otherwise the rank of the id in ids[].
+ * otherwise the rank of the id in ids[]. The scratch fields are in their
+ * resting state (DAY_NONE, -1) between runs.
  */
+/* One person's attributes and a run's scratch, together so that a row
+ * touches one cache line. */
+struct pslot {
+	int32_t death; /* death day or DAY_NONE */
+	int32_t best;  /* scratch: first/last index day so far, or DAY_NONE */
+	int32_t evpos; /* scratch: the slot's first index event, or -1 */
+	int16_t birth; /* birth year or YEAR_NONE */
+	uint8_t sex;   /* 'M', 'F', 'U' (NULL sex), SEX_ABSENT */
+	uint8_t pad;
+};
+
 struct persons {
 	size_t n;  /* slots */
 	int dense; /* slot = person_id - base */
 	int64_t base;
-	int64_t *ids;	/* sorted ids by slot, if !dense */
-	uint8_t *sex;	/* 'M', 'F', 'U' (NULL sex), SEX_ABSENT */
-	int32_t *birth; /* birth year or YEAR_NONE */
-	int32_t *death; /* death day or DAY_NONE */
-	/* Scratch a run leaves as it found it: every entry DAY_NONE / -1. */
-	int32_t *best;	/* first/last index day so far */
-	int32_t *evpos; /* the slot's first index event */
+	int64_t *ids; /* sorted ids by slot, if !dense */
+	struct pslot *slot;
 	size_t bytes;
 	int loaded;
 	uint64_t version; /* dbsafe_begin()'s data version when loaded */
@@ -67,7 +74,7 @@ persons_slot(const struct persons *p, int64_t id)
 	if (p->dense) {
 		uint64_t s = (uint64_t)id - (uint64_t)p->base;
 
-		if (id < p->base || s >= p->n || p->sex[s] == SEX_ABSENT)
+		if (id < p->base || s >= p->n || p->slot[s].sex == SEX_ABSENT)
 			return -1;
 		return (int64_t)s;
 	} else {
@@ -108,7 +115,7 @@ static inline int
 events_of(const struct persons *p, const struct events *ev, size_t s, size_t *a,
     size_t *b)
 {
-	int32_t e = p->evpos[s];
+	int32_t e = p->slot[s].evpos;
 
 	if (e < 0)
 		return 0;

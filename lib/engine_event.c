@@ -105,7 +105,7 @@ walk_first(void *arg, struct evpos *at)
 
 /* eventset_walk(): one code's rows in (person, day) order. */
 static int
-walk_row(void *arg, const struct evrow *row, struct evpos *at)
+walk_row(void *arg, struct evrow *row, struct evpos *at)
 {
 	struct count *c = arg;
 	struct live *l = &c->l;
@@ -116,7 +116,14 @@ walk_row(void *arg, const struct evrow *row, struct evpos *at)
 	c->li = li;
 	if (li == l->n)
 		return EV_END;
-	if (l->id[li] > row->pid || row->day < l->wlo[li]) {
+	if (l->id[li] > row->pid) {
+		at->pid = l->id[li];
+		at->day = l->wlo[li];
+		return EV_MISS;
+	}
+	if (evrow_day(row) == -1)
+		return EV_USED; /* not a date: never counts */
+	if (row->day < l->wlo[li]) {
 		at->pid = l->id[li];
 		at->day = l->wlo[li];
 		return EV_MISS;
@@ -210,7 +217,7 @@ live_persons(struct count *c, const uint64_t *live)
 static int
 read_rows(struct run *r, struct eventset *es, struct count *c)
 {
-	struct evwalk w = { walk_first, walk_row, c, 0, &r->eng->cost };
+	struct evwalk w = { walk_first, walk_row, c, &r->eng->cost };
 	struct dbsafe *ds = r->eng->ds;
 	int rc;
 

@@ -157,23 +157,25 @@ eventset_parse_day(const char *s, size_t n, int32_t *day)
 		{ 0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 },
 		{ 0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 },
 	};
-	unsigned dig[8];
+	unsigned y0, y1, y2, y3, m0, m1, d0, d1;
 	int y, m, d, leap, py;
 
 	if (n != 10 || s[4] != '-' || s[7] != '-')
 		return -1;
-	for (int i = 0, j = 0; i < 10; i++) {
-		if (i == 4 || i == 7)
-			continue;
-		if ((dig[j++] = (unsigned)(s[i] - '0')) > 9)
-			return -1;
-	}
-	y = (int)(dig[0] * 1000 + dig[1] * 100 + dig[2] * 10 + dig[3]);
-	m = (int)(dig[4] * 10 + dig[5]);
-	d = (int)(dig[6] * 10 + dig[7]);
+	y0 = (unsigned)(s[0] - '0'), y1 = (unsigned)(s[1] - '0');
+	y2 = (unsigned)(s[2] - '0'), y3 = (unsigned)(s[3] - '0');
+	m0 = (unsigned)(s[5] - '0'), m1 = (unsigned)(s[6] - '0');
+	d0 = (unsigned)(s[8] - '0'), d1 = (unsigned)(s[9] - '0');
+	/* Unsigned: a byte below '0' wraps far above 9. */
+	if (y0 > 9 || y1 > 9 || y2 > 9 || y3 > 9 || m0 > 9 || m1 > 9 ||
+	    d0 > 9 || d1 > 9)
+		return -1;
+	y = (int)(y0 * 1000 + y1 * 100 + y2 * 10 + y3);
+	m = (int)(m0 * 10 + m1);
+	d = (int)(d0 * 10 + d1);
 	if (y < DATE_MIN_YEAR || y > DATE_MAX_YEAR || m < 1 || m > 12 || d < 1)
 		return -1;
-	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	leap = (y & 3) == 0 && (y % 100 != 0 || y % 400 == 0);
 	if (d > len[leap][m])
 		return -1;
 	/* Leap days before year y, counted from year 1 (477 before 1970). */
@@ -217,6 +219,14 @@ passes(const struct eventset *es, sqlite3_stmt *st)
 			return 0;
 	}
 	return 1;
+}
+
+int
+evrow_day(struct evrow *r)
+{
+	if (r->state == 0)
+		r->state = row_day(r->st, 1, &r->day) == 0 ? 1 : -1;
+	return r->state == 1 ? 0 : -1;
 }
 
 int
@@ -417,31 +427,126 @@ evcost_init(struct evcost *c)
 	c->step_ns = c->steps * 100;
 }
 
-/* Misses worth stepping over rather than seeking. */
+/* What a seek costs, in steps. */
 static uint32_t
-patience(const struct evwalk *w)
+patience(const struct evcost *c)
 {
-	const struct evcost *c = w->cost;
 	double p;
 
-	if (c == NULL)
-		return w->patience;
+	if (c->seeks == 0 || c->steps == 0 || c->step_ns == 0)
+		return 12; /* the prior */
 	p = ((double)c->seek_ns / (double)c->seeks) /
-	    ((double)(c->step_ns + 1) / (double)c->steps);
-	return p < 1 ? 1 : p > 1024 ? 1024 : (uint32_t)p;
+	    ((double)c->step_ns / (double)c->steps);
+	return p < 2 ? 2 : p > 256 ? 256 : (uint32_t)p;
 }
+
+/* A sample counts for at most this many times the mean so far: one
+ * preemption or page fault must not turn every later seek into a scan. */
+#define COST_OUTLIER 4
 
 static void
 cost_seek(struct evcost *c, uint64_t ns)
 {
-	if (c == NULL)
-		return;
+	/* (the cap below: COST_OUTLIER times the mean so far) */
+	uint64_t cap = COST_OUTLIER * c->seek_ns / c->seeks;
+
 	if (c->seeks >= COST_WINDOW) {
 		c->seeks /= 2, c->seek_ns /= 2;
-		c->steps /= 2, c->step_ns /= 2;
+		if (c->steps >= 2 * COST_CHUNK)
+			c->steps /= 2, c->step_ns /= 2;
 	}
 	c->seeks++;
-	c->seek_ns += ns;
+	c->seek_ns += ns < cap ? ns : cap;
+}
+
+static void
+cost_steps(struct evcost *c, uint32_t n, uint64_t ns)
+{
+	uint64_t cap = COST_OUTLIER * n * c->step_ns / c->steps;
+
+	c->steps += n;
+	c->step_ns += ns < cap ? ns : cap;
+	if (c->steps > (1u << 24))
+		c->steps /= 2, c->step_ns /= 2;
+}
+
+/* Persons a walk steps through whole, per code, to learn its shape. */
+#define LEARN_RUNS 8
+
+/* A code's shape as a walk sees it: runs are one person's rows. */
+struct shape {
+	int64_t pid;   /* the current run's person */
+	uint32_t len;  /* rows of it so far */
+	uint32_t runs; /* whole runs seen while learning */
+	uint64_t rows; /* their rows */
+	int64_t pid0;  /* the person of the first of them */
+	int64_t span;  /* ids from pid0 to the run after the last */
+};
+
+/* Follows the runs; only the first few whole ones are learnt from (later
+ * ones are cut short by seeks, and the short survivors would bias). */
+static void
+shape_row(struct shape *sh, int64_t pid, int sought)
+{
+	if (pid == sh->pid) {
+		sh->len++;
+		return;
+	}
+	if (sought && sh->len > 1 && sh->runs < LEARN_RUNS) {
+		/* Cut while learning: too long to learn; count what we saw. */
+		sh->runs = LEARN_RUNS;
+		sh->rows += (uint64_t)sh->len * LEARN_RUNS;
+		sh->pid0 = sh->pid;
+		sh->span = 0;
+	}
+	if (!sought && sh->pid != INT64_MIN && sh->runs < LEARN_RUNS) {
+		if (sh->runs == 0)
+			sh->pid0 = sh->pid;
+		sh->rows += sh->len;
+		if (++sh->runs == LEARN_RUNS)
+			sh->span = pid - sh->pid0;
+	}
+	sh->pid = pid;
+	sh->len = 1;
+}
+
+/* Rows expected between the row (of person pid) and a position in a
+ * later person: the rest of this run and the runs of the persons in
+ * between, at the learnt persons per id. (A run too long to learn ends
+ * the learning: the mean is then a lower bound, and large.) */
+static double
+shape_gap(const struct shape *sh, int64_t pid, int64_t to)
+{
+	double r = (double)sh->rows / sh->runs, rest = r - sh->len;
+	double between = (double)(to - pid) - 1;
+
+	if (rest < 0)
+		rest = 0;
+	if (sh->span <= 0)
+		return rest;
+	return rest + r * sh->runs / (double)sh->span * between;
+}
+
+/* 1 if the walk should seek to at rather than step on. */
+static int
+should_seek(const struct evwalk *w, const struct shape *sh, struct evrow *r,
+    const struct evpos *at, uint32_t misses, uint32_t wait)
+{
+	if (at->pid < r->pid ||
+	    (at->pid == r->pid &&
+		(evrow_day(r) == -1 || !after(at, r->pid, r->day))))
+		return 0;
+	if (w->cost == NULL)
+		return 1;
+	if (sh->runs < LEARN_RUNS) {
+		/* Learning: step on, unless runs are too long to learn. */
+		return misses > LEARN_RUNS * wait;
+	}
+	if (misses > wait)
+		return 1; /* whatever the guess, stepping has cost a seek */
+	if (at->pid == r->pid)
+		return 0;
+	return shape_gap(sh, r->pid, at->pid) > wait;
 }
 
 /* Walks one code's rows with the visitor. */
@@ -449,11 +554,13 @@ static int
 walk_code(struct eventset *es, struct dbsafe *ds, sqlite3_stmt *st,
     const struct evwalk *w, char *err, size_t errlen)
 {
-	struct evrow r = { 0, 0, es, st };
+	struct evrow r = { 0, 0, 0, es, st };
+	struct shape sh = { INT64_MIN, 0, 0, 0, 0, 0 };
 	struct evpos at;
-	uint32_t misses = 0, wait = patience(w), chunk = 0;
+	uint32_t misses = 0, chunk = 0;
+	uint32_t wait = w->cost ? patience(w->cost) : 0;
 	uint64_t t0;
-	int rc, seeking = 1;
+	int rc, sought = 1;
 
 	if (w->first(w->arg, &at) == 0)
 		return 0;
@@ -462,34 +569,30 @@ walk_code(struct eventset *es, struct dbsafe *ds, sqlite3_stmt *st,
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		es->rows++;
-		if (w->cost != NULL && (seeking || ++chunk == COST_CHUNK)) {
+		if (w->cost != NULL && (sought || ++chunk == COST_CHUNK)) {
 			uint64_t t = now_ns();
 
-			if (seeking)
+			if (sought)
 				cost_seek(w->cost, t - t0);
-			else {
-				w->cost->steps += chunk;
-				w->cost->step_ns += t - t0;
-				if (w->cost->steps > (1u << 24)) {
-					w->cost->steps /= 2;
-					w->cost->step_ns /= 2;
-				}
-			}
-			seeking = 0, chunk = 0, t0 = t;
+			else
+				cost_steps(w->cost, chunk, t - t0);
+			chunk = 0, t0 = t;
 		}
 		r.pid = sqlite3_column_int64(st, 0);
-		if (row_day(st, 1, &r.day) == -1)
-			continue;
+		r.state = 0;
+		shape_row(&sh, r.pid, sought);
+		sought = 0;
 		switch (w->row(w->arg, &r, &at)) {
 		case EV_USED:
 			misses = 0;
 			continue;
 		case EV_MISS:
-			if (++misses <= wait || !after(&at, r.pid, r.day))
+			if (!should_seek(w, &sh, &r, &at, ++misses, wait))
 				continue;
 			misses = 0;
-			wait = patience(w);
-			seeking = 1, chunk = 0, t0 = now_ns();
+			if (w->cost != NULL)
+				wait = patience(w->cost);
+			sought = 1, chunk = 0, t0 = now_ns();
 			if (seek(es, ds, st, &at, err, errlen) == -1)
 				return -1;
 			continue;

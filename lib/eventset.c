@@ -374,26 +374,51 @@ eventset_expand(struct eventset *es, struct dbsafe *ds, size_t max, char *err,
 	return 0;
 }
 
-/* Positions st at the first row at or after (pid, day). */
+/* A walk's statement and what is bound to it, so that a seek binds only
+ * what changed, without copies. */
+struct seeker {
+	sqlite3_stmt *st;
+	int ipid, idlo; /* parameter numbers */
+	int32_t day;	/* the day dlo spells */
+	int32_t min, max;
+	char dlo[11];
+};
+
+static void
+seeker_init(struct seeker *sk, sqlite3_stmt *st)
+{
+	sk->st = st;
+	sk->ipid = sqlite3_bind_parameter_index(st, ":pid");
+	sk->idlo = sqlite3_bind_parameter_index(st, ":dlo");
+	sk->day = INT32_MIN + 1; /* bound to nothing yet */
+	/* ISO text orders like the days it spells within years 1000-9999;
+	 * earlier than any date is "" (which sorts first). */
+	sk->min = date_from_ymd(1000, 1, 1);
+	sk->max = date_from_ymd(9999, 12, 31);
+}
+
+/* Positions the statement at the first row at or after (pid, day). */
 static int
-seek(struct eventset *es, struct dbsafe *ds, sqlite3_stmt *st,
+seek(struct eventset *es, struct dbsafe *ds, struct seeker *sk,
     const struct evpos *at, char *err, size_t errlen)
 {
-	char dlo[11] = "";
-	int32_t day = at->day;
+	int32_t day = at->day < sk->min ? INT32_MIN
+	    : at->day > sk->max		? sk->max
+					: at->day;
 
-	sqlite3_reset(st);
-	/* ISO text orders like the days it spells in years 1000-9999;
-	 * earlier than any date is "" (which sorts first). */
-	if (day > date_from_ymd(9999, 12, 31))
-		day = date_from_ymd(9999, 12, 31);
-	if (day >= date_from_ymd(1000, 1, 1))
-		date_format(day, dlo);
-	if (sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":pid"),
-		at->pid) != SQLITE_OK ||
-	    sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":dlo"), dlo,
-		-1, SQLITE_TRANSIENT) != SQLITE_OK)
+	sqlite3_reset(sk->st);
+	if (sqlite3_bind_int64(sk->st, sk->ipid, at->pid) != SQLITE_OK)
 		return dbsafe_error(ds, "bind", err, errlen);
+	if (day != sk->day) {
+		if (day == INT32_MIN)
+			sk->dlo[0] = '\0';
+		else
+			date_format(day, sk->dlo);
+		if (sqlite3_bind_text(sk->st, sk->idlo, sk->dlo, -1,
+			SQLITE_STATIC) != SQLITE_OK)
+			return dbsafe_error(ds, "bind", err, errlen);
+		sk->day = day;
+	}
 	es->probes++;
 	return 0;
 }
@@ -405,6 +430,7 @@ after(const struct evpos *at, int64_t pid, int32_t day)
 }
 
 #define COST_CHUNK  256	 /* steps timed together */
+#define COST_SAMPLE 8	 /* one seek in this many is timed */
 #define COST_PRIOR  16	 /* weight of the prior, in seeks */
 #define COST_WINDOW 4096 /* seeks before old measurements fade */
 
@@ -556,27 +582,31 @@ walk_code(struct eventset *es, struct dbsafe *ds, sqlite3_stmt *st,
 {
 	struct evrow r = { 0, 0, 0, es, st };
 	struct shape sh = { INT64_MIN, 0, 0, 0, 0, 0 };
+	struct seeker sk;
 	struct evpos at;
-	uint32_t misses = 0, chunk = 0;
+	uint32_t misses = 0, chunk = 0, seeks = 0;
 	uint32_t wait = w->cost ? patience(w->cost) : 0;
-	uint64_t t0;
-	int rc, sought = 1;
+	uint64_t t0 = 0;
+	int rc, sought = 1, timed = w->cost != NULL, valid = 0;
 
 	if (w->first(w->arg, &at) == 0)
 		return 0;
-	t0 = now_ns();
-	if (seek(es, ds, st, &at, err, errlen) == -1)
+	seeker_init(&sk, st);
+	if (timed)
+		t0 = now_ns();
+	if (seek(es, ds, &sk, &at, err, errlen) == -1)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		es->rows++;
-		if (w->cost != NULL && (sought || ++chunk == COST_CHUNK)) {
+		/* One seek in COST_SAMPLE is timed, and the steps after it. */
+		if (timed || (valid && ++chunk == COST_CHUNK)) {
 			uint64_t t = now_ns();
 
-			if (sought)
+			if (timed)
 				cost_seek(w->cost, t - t0);
 			else
 				cost_steps(w->cost, chunk, t - t0);
-			chunk = 0, t0 = t;
+			timed = 0, valid = 1, chunk = 0, t0 = t;
 		}
 		r.pid = sqlite3_column_int64(st, 0);
 		r.state = 0;
@@ -590,10 +620,12 @@ walk_code(struct eventset *es, struct dbsafe *ds, sqlite3_stmt *st,
 			if (!should_seek(w, &sh, &r, &at, ++misses, wait))
 				continue;
 			misses = 0;
-			if (w->cost != NULL)
+			sought = 1, valid = 0;
+			if (w->cost != NULL && ++seeks % COST_SAMPLE == 0) {
 				wait = patience(w->cost);
-			sought = 1, chunk = 0, t0 = now_ns();
-			if (seek(es, ds, st, &at, err, errlen) == -1)
+				timed = 1, t0 = now_ns();
+			}
+			if (seek(es, ds, &sk, &at, err, errlen) == -1)
 				return -1;
 			continue;
 		case EV_END:

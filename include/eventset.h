@@ -129,6 +129,10 @@ int eventset_scan(struct eventset *, struct dbsafe *, evrow_fn, void *arg,
  */
 int eventset_expand(
     struct eventset *, struct dbsafe *, size_t max, char *err, size_t errlen);
+/* The walk statement of es->codes[k], with the code bound (for
+ * eventset_walk.c). */
+sqlite3_stmt *eventset_code_stmt(
+    struct eventset *, struct dbsafe *, size_t k, char *err, size_t errlen);
 /* Walks the rows of each of es->codes in turn (eventset_expand first). */
 int eventset_walk(struct eventset *, struct dbsafe *, const struct evwalk *,
     char *err, size_t errlen);

@@ -82,7 +82,7 @@ static int
 on_row(void *arg, int64_t pid, int32_t t)
 {
 	struct count *c = arg;
-	int64_t s = persons_slot(c->p, pid);
+	int64_t s = persons_peek(c->p, pid);
 	size_t a, b;
 
 	if (s >= 0 && events_of(c->p, c->ev, (size_t)s, &a, &b))

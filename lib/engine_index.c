@@ -76,13 +76,22 @@ take(struct pick *k, int64_t s, int32_t day)
 	}
 }
 
+/* The person's slot, read from the DB on first use; -2 on error. */
+static int64_t
+find(struct pick *k, int64_t pid)
+{
+	return persons_find(k->p, k->r->eng->ds, pid, k->r->err, k->r->errlen);
+}
+
 /* eventset_scan(): rows of any person in any order. */
 static int
 on_row(void *arg, int64_t pid, int32_t day)
 {
 	struct pick *k = arg;
-	int64_t s = persons_slot(k->p, pid);
+	int64_t s = find(k, pid);
 
+	if (s == -2)
+		return -1;
 	if (s < 0 || day > k->p->slot[s].death)
 		return 0;
 	return take(k, s, day);
@@ -112,8 +121,8 @@ walk_row(void *arg, struct evrow *row, struct evpos *at)
 	    k->occ == TALLY__OCCURRENCE__OCCURRENCE_ALL ? k->from : INT32_MIN;
 	if (row->pid == k->done)
 		return EV_MISS; /* this person is decided in this code */
-	if ((s = persons_slot(k->p, row->pid)) < 0)
-		return EV_MISS;
+	if ((s = find(k, row->pid)) < 0)
+		return s == -2 ? -1 : EV_MISS;
 	if (evrow_day(row) == -1)
 		return EV_USED; /* not a date: never counts */
 	/* After death, and (days ascending) so is the rest. */

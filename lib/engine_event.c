@@ -90,17 +90,35 @@ on_row(void *arg, int64_t pid, int32_t t)
 	return 0;
 }
 
+/* 1 if the live person li needs no more rows (its one index event has
+ * enough and there is no at_most). */
+static int
+decided(const struct count *c, size_t li)
+{
+	return c->early && c->l.hits[li] >= c->least;
+}
+
+/* The first live person at or after li still undecided; sets *at to
+ * where its rows start. 0 if there is none. */
+static int
+next_open(struct count *c, size_t li, struct evpos *at)
+{
+	while (li < c->l.n && decided(c, li))
+		li++;
+	if (li == c->l.n)
+		return 0;
+	at->pid = c->l.id[li];
+	at->day = c->l.wlo[li];
+	return 1;
+}
+
 static int
 walk_first(void *arg, struct evpos *at)
 {
 	struct count *c = arg;
 
 	c->li = 0;
-	if (c->l.n == 0)
-		return 0;
-	at->pid = c->l.id[0];
-	at->day = c->l.wlo[0];
-	return 1;
+	return next_open(c, 0, at);
 }
 
 /* eventset_walk(): one code's rows in (person, day) order. */
@@ -116,11 +134,9 @@ walk_row(void *arg, struct evrow *row, struct evpos *at)
 	c->li = li;
 	if (li == l->n)
 		return EV_END;
-	if (l->id[li] > row->pid) {
-		at->pid = l->id[li];
-		at->day = l->wlo[li];
-		return EV_MISS;
-	}
+	if (l->id[li] > row->pid || decided(c, li))
+		return next_open(c, li + (l->id[li] == row->pid), at) ? EV_MISS
+								      : EV_END;
 	if (evrow_day(row) == -1)
 		return EV_USED; /* not a date: never counts */
 	if (row->day < l->wlo[li]) {
@@ -128,13 +144,8 @@ walk_row(void *arg, struct evrow *row, struct evpos *at)
 		at->day = l->wlo[li];
 		return EV_MISS;
 	}
-	if (row->day > l->whi[li] || (c->early && l->hits[li] >= c->least)) {
-		if (li + 1 == l->n)
-			return EV_END;
-		at->pid = l->id[li + 1];
-		at->day = l->wlo[li + 1];
-		return EV_MISS;
-	}
+	if (row->day > l->whi[li])
+		return next_open(c, li + 1, at) ? EV_MISS : EV_END;
 	if (!evrow_counts(row))
 		return EV_USED;
 	if (events_of(c->p, c->ev, (size_t)l->slot[li], &a, &b)) {

@@ -246,7 +246,9 @@ drain(struct eventset *es, struct dbsafe *ds, sqlite3_stmt *st, evrow_fn fn,
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		es->rows++;
-		if (row_day(st, 1, &day) == -1 || !passes(es, st))
+		/* A person_id that is not an integer is no person's. */
+		if (sqlite3_column_type(st, 0) != SQLITE_INTEGER ||
+		    row_day(st, 1, &day) == -1 || !passes(es, st))
 			continue;
 		if (fn(arg, sqlite3_column_int64(st, 0), day) == -1) {
 			sqlite3_reset(st);

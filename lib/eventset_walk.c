@@ -248,6 +248,10 @@ walk_code(struct eventset *es, struct dbsafe *ds, sqlite3_stmt *st,
 				cost_steps(w->cost, chunk, t - t0);
 			timed = 0, valid = 1, chunk = 0, t0 = t;
 		}
+		/* A person_id that is not an integer is no person's (such
+		 * rows sort after the integers, or between them if real). */
+		if (sqlite3_column_type(st, 0) != SQLITE_INTEGER)
+			continue;
 		r.pid = sqlite3_column_int64(st, 0);
 		r.state = 0;
 		shape_row(&sh, r.pid, sought);

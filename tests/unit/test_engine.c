@@ -398,7 +398,13 @@ codes(void **state)
 	    " (8, NULL, '2020-01-01', 'G47.4', 'KCD8', 1),"
 	    " (9, NULL, '2020-01-01', 'I4', 'KCD8', 1),"
 	    " (10, NULL, '2020-01-01', 'i48', 'KCD8', 1),"
-	    " (10, NULL, '2020-01-01', 'I48', 'kcd8', 1);");
+	    " (10, NULL, '2020-01-01', 'I48', 'kcd8', 1),"
+	    /* No person's: a person_id that is text or real. */
+	    " ('1x', NULL, '2020-01-01', 'I48', 'KCD8', 1),"
+	    " (2.5, NULL, '2020-01-01', 'I48', 'KCD8', 1),"
+	    /* Not a date: never counts. */
+	    " (5, NULL, '2020-1-1', 'I48', 'KCD8', 1),"
+	    " (5, NULL, 20200101, 'I48', 'KCD8', 1);");
 	t_db_done(d);
 	assert_int_equal(index_only(state, c_event(KD, "KCD8:I48*")), 4);
 	assert_int_equal(index_only(state, c_event(KD, "KCD8:I48")), 1);

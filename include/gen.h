@@ -92,6 +92,7 @@ enum gen_kind { GEN_GENERAL, GEN_EYE, GEN_CANCER };
 
 /* The disease catalogue. */
 enum gen_cond {
+	GC_OBESITY, /* first: it changes the risks drawn after it */
 	GC_HTN,
 	GC_DM,
 	GC_LIPID,

@@ -214,6 +214,19 @@ publish(const char *tmp, const char *final, const char *dir, char *err,
 	return 0;
 }
 
+/* A new file (O_EXCL: never through a planted link), mode as SQLite
+ * would create it (0644 less the umask); a leftover of a crashed run of
+ * the same pid is replaced. */
+static int
+create_tmp(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+	if (fd == -1 && errno == EEXIST && unlink(path) == 0)
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	return fd;
+}
+
 int
 gen_site(const struct site *s, const struct gen_opts *o, const char *dir,
     struct gen_stats *st, char *err, size_t errlen)
@@ -234,10 +247,10 @@ gen_site(const struct site *s, const struct gen_opts *o, const char *dir,
 	site_profile(s, &factor, &rn.kind);
 	if ((size_t)snprintf(final, sizeof(final), "%s/%s.db", dir, s->id) >=
 		sizeof(final) ||
-	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.db.XXXXXX", dir,
-		s->id) >= sizeof(tmp))
+	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.db.%ld.tmp", dir, s->id,
+		(long)getpid()) >= sizeof(tmp))
 		return errf(err, errlen, "%s: path too long", dir);
-	if ((fd = mkstemp(tmp)) == -1)
+	if ((fd = create_tmp(tmp)) == -1)
 		return errf(err, errlen, "%s: %s", tmp, strerror(errno));
 	close(fd);
 	if ((rn.db = gen_db_open(tmp, err, errlen)) == NULL)
@@ -268,7 +281,7 @@ out:
 /* The work shared by the threads of gen_sites(). */
 struct queue {
 	const struct site *const *sel;
-	size_t *order, nsel, next;
+	size_t *order, nsel, next, done;
 	const struct gen_opts *o;
 	const char *dir;
 	pthread_mutex_t mu;
@@ -293,7 +306,7 @@ worker(void *arg)
 	struct queue *q = arg;
 	struct gen_stats st;
 	char err[512];
-	size_t i;
+	size_t i, done;
 	int rc;
 
 	for (;;) {
@@ -306,6 +319,7 @@ worker(void *arg)
 		pthread_mutex_unlock(&q->mu);
 		rc = gen_site(q->sel[i], q->o, q->dir, &st, err, sizeof(err));
 		pthread_mutex_lock(&q->mu);
+		done = ++q->done;
 		if (rc == -1 && !q->failed) {
 			q->failed = 1;
 			snprintf(q->err, sizeof(q->err), "%s: %s",
@@ -315,10 +329,11 @@ worker(void *arg)
 		pthread_mutex_unlock(&q->mu);
 		if (rc == 0 && q->o->progress)
 			fprintf(stderr,
-			    "tally gen: %-20s %8lld patients %10lld rows"
-			    " %6.1f s\n",
-			    q->sel[i]->id, (long long)st.rows[GEN_PERSON],
-			    (long long)st.total, st.seconds);
+			    "tally gen: [%zu/%zu] %-20s %9lld patients"
+			    " %11lld rows %7.1f s\n",
+			    done, q->nsel, q->sel[i]->id,
+			    (long long)st.rows[GEN_PERSON], (long long)st.total,
+			    st.seconds);
 	}
 }
 

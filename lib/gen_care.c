@@ -413,6 +413,21 @@ care_gi(struct gen_ctx *x, int cond, int vi, int incident)
 		    3 + gen_rng_poisson(r, 8));
 }
 
+/* Colectomy on the day after admission; some complications. */
+static void
+colectomy(struct gen_ctx *x, int vi)
+{
+	double u = gen_rng_unit(x->r);
+
+	gen_proc_add(x, vi, x->c->v[vi].start + 1, P_COLECTOMY);
+	if (u < 0.08)
+		gen_diag_add(x, vi, "T81.4"); /* surgical site infection */
+	else if (u < 0.13)
+		gen_diag_add(x, vi, "K91.3"); /* postoperative ileus */
+	else if (u < 0.16)
+		gen_diag_add(x, vi, "K91.8"); /* anastomotic leak etc. */
+}
+
 static void
 care_cancer(struct gen_ctx *x, int cond, int vi, int incident)
 {
@@ -447,8 +462,7 @@ care_cancer(struct gen_ctx *x, int cond, int vi, int incident)
 			if (x->c->v[pv].end > x->hi)
 				x->c->v[pv].end = x->hi;
 			if (cond == GC_CRC)
-				gen_proc_add(
-				    x, pv, x->c->v[pv].start + 1, P_COLECTOMY);
+				colectomy(x, pv);
 			gen_care_labs(x, pv, -2, x->c->v[pv].start);
 		}
 	}
@@ -482,6 +496,9 @@ care_cancer(struct gen_ctx *x, int cond, int vi, int incident)
 			    21, 4 + gen_rng_poisson(r, 3));
 		break;
 	case GC_BC:
+		/* genetic susceptibility (BRCA1/2) found in some */
+		if (gen_rng_chance(r, 0.06))
+			gen_diag_add(x, vi, "Z15.0");
 		if (gen_rng_chance(r, 0.7))
 			course(x, cond, vi,
 			    gen_age_at(x->p, d) < 50 ? "L02BA01" : "L02BG04",

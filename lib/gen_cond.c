@@ -23,6 +23,8 @@
  * been reached. Cancer risks are multiplied at a cancer hospital.
  */
 const struct gen_cond_def gen_conds[GC_NCOND] = {
+	[GC_OBESITY] = { "obesity", GD_MED, 0.10, 0.09, 38, 12, 10, 1, 0, 0, 0,
+	    0, CODES({ "E66.9", 85 }, { "E66.0", 15 }) },
 	[GC_HTN] = { "hypertension", GD_MED, 0.55, 0.50, 58, 13, 20, 1, 0, 0, 0,
 	    0, CODES({ "I10", 1 }) },
 	[GC_DM] = { "type 2 diabetes", GD_MED, 0.30, 0.25, 57, 12, 25, 1, 0, 0,

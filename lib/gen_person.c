@@ -45,14 +45,24 @@ draw_age(struct gen_rng *r)
 			 : gen_rng_int(r, band * 10, band * 10 + 9);
 }
 
-/* Risk multipliers from conditions drawn earlier (catalogue order). */
+/* Risk multipliers from conditions drawn earlier (catalogue order; a
+ * condition not drawn yet has onset 0 here, so only look back). */
 static double
 risk_mult(const struct gen_person *p, int c)
 {
 	int has_htn = p->onset[GC_HTN] != GEN_NEVER;
 	int has_dm = p->onset[GC_DM] != GEN_NEVER;
+	double obese = p->onset[GC_OBESITY] != GEN_NEVER;
 
 	switch (c) {
+	case GC_HTN:
+		return obese ? 1.5 : 1.0;
+	case GC_DM:
+		return obese ? 2.0 : 1.0;
+	case GC_OSA:
+		return obese ? 3.0 : 1.0;
+	case GC_BC:
+		return obese ? 1.3 : 1.0;
 	case GC_AF:
 		return (has_htn ? 1.5 : 1.0) *
 		    (p->onset[GC_MS] != GEN_NEVER ? 5.0 : 1.0);
@@ -64,7 +74,8 @@ risk_mult(const struct gen_person *p, int c)
 		return has_dm ? 1.4 : 1.0;
 	case GC_CRC:
 		/* early-onset colorectal cancer rises in later cohorts */
-		return p->birth_year >= 1975 ? 1.8 : 1.0;
+		return (p->birth_year >= 1975 ? 1.8 : 1.0) *
+		    (obese ? 1.4 : 1.0);
 	default:
 		return 1.0;
 	}

@@ -30,6 +30,11 @@ cmp -s "$TALLY_TMP/ids" "$TALLY_TMP/files" || fail "DB files do not match the ne
 "$T" gen --out "$B" --network "$NET" --patients 200 --seed 5 -j 1 \
     --only ncc,kims-eye,kumc >/dev/null 2>&1 || fail "--only run"
 [ "$(ls "$B" | wc -l)" = 3 ] || fail "--only wrote $(ls "$B" | wc -l) DBs, expected 3"
+"$T" gen --out "$TALLY_TMP/d" --network "$NET" --patients 200 --seed 5 \
+    --only kumc,kumc -j 3 >/dev/null 2>&1 || fail "--only kumc,kumc"
+[ "$(ls "$TALLY_TMP/d")" = kumc.db ] || fail "--only kumc,kumc: $(ls "$TALLY_TMP/d")"
+[ "$(dumphash "$TALLY_TMP/d/kumc.db")" = "$(dumphash "$A/kumc.db")" ] ||
+	fail "kumc with -j 3 differs"
 "$T" gen --out "$C" --network "$NET" --patients 200 --seed 6 -j 1 \
     --only kumc >/dev/null 2>&1 || fail "seed 6 run"
 for h in kumc kims-eye ncc; do

@@ -232,91 +232,122 @@ meta(sqlite3 *db, const char *key, char *out, size_t len)
 	sqlite3_finalize(st);
 }
 
+struct bench {
+	const char *db, *examples, *sqldir;
+	int reps;
+	struct engine *e;
+	sqlite3 *ref;
+	char site[64], cons[64];
+	double ratio[64], cold[64];
+	size_t peak;
+	int bad;
+};
+
+static double
+middle(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(double), dbl_cmp);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Opens the engine and the analyst's plain connection (same cache). */
+static int
+bench_open(struct bench *b)
+{
+	char err[512], sql[96];
+
+	if ((b->e = engine_open(b->db, NULL, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "engine: %s\n", err);
+		return -1;
+	}
+	if (sqlite3_open_v2(b->db, &b->ref, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK) {
+		fprintf(stderr, "engine: %s\n", sqlite3_errmsg(b->ref));
+		return -1;
+	}
+	snprintf(sql, sizeof(sql),
+	    "PRAGMA cache_size = -%lu; PRAGMA mmap_size = 0",
+	    ENGINE_CACHE_BYTES / 1024);
+	sqlite3_exec(b->ref, sql, NULL, NULL, NULL);
+	meta(b->ref, "hospital_id", b->site, sizeof(b->site));
+	meta(b->ref, "consortium", b->cons, sizeof(b->cons));
+	return 0;
+}
+
+/* Runs and prints query number i. */
+static int
+bench_query(struct bench *b, int i, const char *name)
+{
+	size_t jlen, slen;
+	char *json = slurp(b->examples, name, "json", &jlen);
+	char *sql = slurp(b->sqldir, name, "sql", &slen);
+	char err[512];
+	Tally__Query *q;
+	struct result r;
+
+	if (query_from_json(json, jlen, &q, err, sizeof(err)) == -1) {
+		fprintf(stderr, "engine: %s: %s\n", name, err);
+		return -1;
+	}
+	bench_one(
+	    b->db, b->e, b->ref, name, q, sql, b->site, b->cons, b->reps, &r);
+	b->ratio[i] =
+	    (double)r.sql_us / (double)(r.engine_us ? r.engine_us : 1);
+	b->cold[i] = (double)r.sql_us / (double)(r.cold_us ? r.cold_us : 1);
+	if (r.st.mem_peak > b->peak)
+		b->peak = r.st.mem_peak;
+	printf("%-17s %9.1f %9.1f %6.1fx %9.1f %6.1fx %6s %8llu %8llu"
+	       " %9llu %8llu %7.1f%s\n",
+	    name, r.engine_us / 1e3, r.sql_us / 1e3, b->ratio[i],
+	    r.cold_us / 1e3, b->cold[i], r.bad ? "NO" : "yes",
+	    (unsigned long long)r.st.index_events, (unsigned long long)r.total,
+	    (unsigned long long)r.st.rows, (unsigned long long)r.st.probes,
+	    r.st.mem_peak / 1048576.0, r.bad ? "  <-- MISMATCH" : "");
+	b->bad += r.bad;
+	query_free(q);
+	free(json);
+	free(sql);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *env = getenv("BENCH_REPS");
-	int reps = env ? atoi(env) : 5, nq = argc - 4, bad = 0;
-	double ratio[64], cold[64];
-	char err[512], site[64], cons[64], sqlcache[64];
-	struct engine *e;
-	sqlite3 *ref;
+	struct bench b;
+	int nq = argc - 4;
 	struct rusage ru;
-	size_t peak = 0;
 
-	if (argc < 5 || nq > 64 || reps < 1 || reps > MAX_REPS) {
+	memset(&b, 0, sizeof(b));
+	b.reps = env ? atoi(env) : 5;
+	if (argc < 5 || nq > 64 || b.reps < 1 || b.reps > MAX_REPS) {
 		fprintf(stderr,
 		    "usage: engine DB EXAMPLES_DIR SQL_DIR NAME..."
 		    " (BENCH_REPS 1..%d)\n",
 		    MAX_REPS);
 		return 2;
 	}
-	if ((e = engine_open(argv[1], NULL, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "engine: %s\n", err);
+	b.db = argv[1], b.examples = argv[2], b.sqldir = argv[3];
+	if (bench_open(&b) == -1)
 		return 1;
-	}
-	if (sqlite3_open_v2(argv[1], &ref, SQLITE_OPEN_READONLY, NULL) !=
-	    SQLITE_OK) {
-		fprintf(stderr, "engine: %s\n", sqlite3_errmsg(ref));
-		return 1;
-	}
-	snprintf(sqlcache, sizeof(sqlcache),
-	    "PRAGMA cache_size = -%lu; PRAGMA mmap_size = 0",
-	    ENGINE_CACHE_BYTES / 1024);
-	sqlite3_exec(ref, sqlcache, NULL, NULL, NULL);
-	meta(ref, "hospital_id", site, sizeof(site));
-	meta(ref, "consortium", cons, sizeof(cons));
 	printf("%-17s %9s %9s %7s %9s %7s %6s %8s %8s %9s %8s %7s\n", "query",
 	    "engine_ms", "sql_ms", "ratio", "cold_ms", "c_ratio", "agree",
 	    "index", "total", "rows", "probes", "mem_MB");
-	for (int i = 0; i < nq; i++) {
-		const char *name = argv[4 + i];
-		size_t jlen, slen;
-		char *json = slurp(argv[2], name, "json", &jlen);
-		char *sql = slurp(argv[3], name, "sql", &slen);
-		Tally__Query *q;
-		struct result r;
-
-		if (query_from_json(json, jlen, &q, err, sizeof(err)) == -1) {
-			fprintf(stderr, "engine: %s: %s\n", name, err);
+	for (int i = 0; i < nq; i++)
+		if (bench_query(&b, i, argv[4 + i]) == -1)
 			return 1;
-		}
-		bench_one(argv[1], e, ref, name, q, sql, site, cons, reps, &r);
-		ratio[i] =
-		    (double)r.sql_us / (double)(r.engine_us ? r.engine_us : 1);
-		cold[i] =
-		    (double)r.sql_us / (double)(r.cold_us ? r.cold_us : 1);
-		if (r.st.mem_peak > peak)
-			peak = r.st.mem_peak;
-		printf("%-17s %9.1f %9.1f %6.1fx %9.1f %6.1fx %6s %8llu %8llu"
-		       " %9llu %8llu %7.1f%s\n",
-		    name, r.engine_us / 1e3, r.sql_us / 1e3, ratio[i],
-		    r.cold_us / 1e3, cold[i], r.bad ? "NO" : "yes",
-		    (unsigned long long)r.st.index_events,
-		    (unsigned long long)r.total, (unsigned long long)r.st.rows,
-		    (unsigned long long)r.st.probes, r.st.mem_peak / 1048576.0,
-		    r.bad ? "  <-- MISMATCH" : "");
-		bad += r.bad;
-		query_free(q);
-		free(json);
-		free(sql);
-	}
-	qsort(ratio, (size_t)nq, sizeof(double), dbl_cmp);
-	qsort(cold, (size_t)nq, sizeof(double), dbl_cmp);
 	printf("median speed-up over the analyst's SQL: %.1fx warm, %.1fx cold"
 	       " (%d queries, median of %d runs each)\n",
-	    nq % 2 ? ratio[nq / 2] : (ratio[nq / 2 - 1] + ratio[nq / 2]) / 2,
-	    nq % 2 ? cold[nq / 2] : (cold[nq / 2 - 1] + cold[nq / 2]) / 2, nq,
-	    reps);
+	    middle(b.ratio, nq), middle(b.cold, nq), nq, b.reps);
 	getrusage(RUSAGE_SELF, &ru);
 	printf("engine memory: peak %.1f MB of its own allocations (person "
 	       "cache included); process maxrss %.1f MB (both SQLite caches"
 	       " included)\n",
-	    peak / 1048576.0, ru.ru_maxrss / 1024.0);
-	if (bad)
-		printf(
-		    "MISMATCH: %d cells differ between engine and SQL\n", bad);
-	sqlite3_close(ref);
-	engine_close(e);
-	return bad ? 1 : 0;
+	    b.peak / 1048576.0, ru.ru_maxrss / 1024.0);
+	if (b.bad)
+		printf("MISMATCH: %d cells differ between engine and SQL\n",
+		    b.bad);
+	sqlite3_close(b.ref);
+	engine_close(b.e);
+	return b.bad ? 1 : 0;
 }

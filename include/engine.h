@@ -19,6 +19,17 @@
  * nothing a query contains ever reaches SQL text, and a run that exceeds
  * its time or memory limit fails with a message saying so. An engine is
  * not thread-safe; open one per thread.
+ *
+ * How a run works (lib/engine*.c, lib/eventset*.c): person attributes
+ * are cached by the engine (one 16-byte slot per person, reloaded when
+ * the DB's content changes); the index criterion's codes are walked in
+ * the covering index's (code, person, day) order, keeping each person's
+ * first/last day or every day; the criteria tree is evaluated a set of
+ * index events at a time, cheap person criteria first, each event
+ * criterion walking its codes merged with the still-undecided persons
+ * and counting rows per index event with +1/-1 marks. Memory grows with
+ * persons and index events, never with rows. All within one read
+ * transaction, so a run sees one snapshot.
  */
 #ifndef TALLY_ENGINE_H
 #define TALLY_ENGINE_H

@@ -15,8 +15,9 @@
 #include "tally.pb-c.h"
 
 #define DAY_NONE   INT32_MAX /* no death date */
-#define YEAR_NONE  INT32_MIN /* no birth year */
-#define SEX_ABSENT 0	     /* dense slot with no person row */
+#define YEAR_NONE  INT16_MIN /* no birth year */
+#define SEX_UNREAD 0	     /* lazy slot not read from the DB yet */
+#define SEX_ABSENT 1	     /* no person has this slot's id */
 
 /* ---------------------------------------------------------- memory */
 
@@ -35,39 +36,54 @@ void mem_free(struct mem *, void *p);
 /* ---------------------------------------------------------- persons */
 
 /*
- * Person attributes by slot, loaded once and kept until the DB's content
+ * Person attributes by slot, read once and kept until the DB's content
  * changes. Slots are dense: slot = person_id - base when the ids are
- * dense enough (then slots without a person have sex SEX_ABSENT),
- * otherwise the rank of the id in ids[].
+ * dense enough (each slot then read on first use; slots without a
+ * person get sex SEX_ABSENT), otherwise the rank of the id in ids[]. The
+ * scratch fields are in their resting state (DAY_NONE, -1) between runs.
  */
+/* One person's attributes and a run's scratch, together so that a row
+ * touches one cache line. */
+struct pslot {
+	int32_t death; /* death day or DAY_NONE */
+	int32_t best;  /* scratch: first/last index day so far, or DAY_NONE */
+	int32_t evpos; /* scratch: the slot's first index event, or -1 */
+	int16_t birth; /* birth year or YEAR_NONE */
+	uint8_t sex;   /* 'M', 'F', 'U' (NULL sex), SEX_ABSENT, SEX_UNREAD */
+	uint8_t pad;
+};
+
 struct persons {
 	size_t n;  /* slots */
 	int dense; /* slot = person_id - base */
 	int64_t base;
-	int64_t *ids;	/* sorted ids by slot, if !dense */
-	uint8_t *sex;	/* 'M', 'F', 'U' (NULL sex), SEX_ABSENT */
-	int32_t *birth; /* birth year or YEAR_NONE */
-	int32_t *death; /* death day or DAY_NONE */
-	/* Scratch a run leaves as it found it: every entry DAY_NONE / -1. */
-	int32_t *best;	/* first/last index day so far */
-	int32_t *evpos; /* the slot's first index event */
+	int64_t *ids; /* sorted ids by slot, if !dense */
+	int lazy;     /* dense slots read on first use */
+	struct pslot *slot;
 	size_t bytes;
 	int loaded;
 	uint64_t version; /* dbsafe_begin()'s data version when loaded */
 };
 
+/* Opens the cache: lazily (each slot read on first use) when the ids fit
+ * a dense array, else by reading the whole person table. */
 int persons_load(
     struct persons *, struct dbsafe *, struct mem *, char *err, size_t errlen);
 void persons_free(struct persons *, struct mem *);
+/* The slot of person_id, reading it from the DB if not cached yet: -1 if
+ * there is no such person, -2 on error (reason in err). */
+int64_t persons_find(
+    struct persons *, struct dbsafe *, int64_t id, char *err, size_t errlen);
 
-/* The slot of person_id, or -1 if there is no such person. */
+/* The slot of person_id if it is cached and exists, else -1; reads
+ * nothing (a person with index events is always cached). */
 static inline int64_t
-persons_slot(const struct persons *p, int64_t id)
+persons_peek(const struct persons *p, int64_t id)
 {
 	if (p->dense) {
 		uint64_t s = (uint64_t)id - (uint64_t)p->base;
 
-		if (id < p->base || s >= p->n || p->sex[s] == SEX_ABSENT)
+		if (id < p->base || s >= p->n || p->slot[s].sex <= SEX_ABSENT)
 			return -1;
 		return (int64_t)s;
 	} else {
@@ -108,7 +124,7 @@ static inline int
 events_of(const struct persons *p, const struct events *ev, size_t s, size_t *a,
     size_t *b)
 {
-	int32_t e = p->evpos[s];
+	int32_t e = p->slot[s].evpos;
 
 	if (e < 0)
 		return 0;

@@ -58,12 +58,14 @@ struct evpos {
 	int32_t day;
 };
 
-/* The row eventset_walk() shows its visitor. */
+/* The row eventset_walk() shows its visitor; its day is read only if
+ * asked for (evrow_day()), as many rows are judged by person alone. */
 struct evrow {
 	int64_t pid;
-	int32_t day;
+	int32_t day; /* once evrow_day() said 0 */
+	int state;   /* 0: day not read, 1: read, -1: not a date */
 	struct eventset *es;
-	void *st; /* the statement, for evrow_counts() */
+	void *st; /* the statement */
 };
 
 enum {
@@ -89,15 +91,20 @@ void evcost_init(struct evcost *);
  * A visitor of one code's rows in (person_id, day) order. first() gives
  * the first position worth reading (0: none); row() answers EV_USED,
  * EV_MISS (with the next position worth reading, after the row) or
- * EV_END, or -1 to stop with an error. After more misses in a row than
- * a seek costs in steps (cost), or than `patience` if cost is NULL, the
- * walk seeks (one index lookup) instead of stepping on.
+ * EV_END, or -1 to stop with an error.
+ *
+ * On a miss the walk seeks (one index lookup) rather than steps on when
+ * the rows it expects to step over before that position cost more than
+ * a seek (cost); it learns the code's rows per person and persons per
+ * id from the first few persons, which it steps through whole. It also
+ * seeks after as many misses in a row as a seek costs, so that a wrong
+ * guess costs at most twice the better choice. With cost NULL it seeks
+ * at every miss.
  */
 struct evwalk {
 	int (*first)(void *arg, struct evpos *at);
-	int (*row)(void *arg, const struct evrow *, struct evpos *at);
+	int (*row)(void *arg, struct evrow *, struct evpos *at);
 	void *arg;
-	uint32_t patience; /* 0: seek at once */
 	struct evcost *cost;
 };
 
@@ -122,11 +129,18 @@ int eventset_scan(struct eventset *, struct dbsafe *, evrow_fn, void *arg,
  */
 int eventset_expand(
     struct eventset *, struct dbsafe *, size_t max, char *err, size_t errlen);
+/* The walk statement of es->codes[k], with the code bound (for
+ * eventset_walk.c). */
+sqlite3_stmt *eventset_code_stmt(
+    struct eventset *, struct dbsafe *, size_t k, char *err, size_t errlen);
 /* Walks the rows of each of es->codes in turn (eventset_expand first). */
 int eventset_walk(struct eventset *, struct dbsafe *, const struct evwalk *,
     char *err, size_t errlen);
 /* date_parse(), faster: the day of a strict "YYYY-MM-DD". 0 or -1. */
 int eventset_parse_day(const char *s, size_t n, int32_t *day);
+/* Reads a walked row's day into r->day: 0, or -1 if it is not a date
+ * (such a row never counts). */
+int evrow_day(struct evrow *);
 /* 1 if a walked row passes the lab value range and unit (reads them only
  * when asked: the unit costs a table lookup). */
 int evrow_counts(const struct evrow *);

@@ -39,7 +39,10 @@ authorize(void *arg, int action, const char *a1, const char *a2,
 	case SQLITE_TRANSACTION: /* BEGIN / COMMIT of a read transaction */
 		return SQLITE_OK;
 	case SQLITE_READ:
-		if (dbname == NULL || strcmp(dbname, "main") != 0 || a1 == NULL)
+		/* (SQLite also asks, without a schema name, about a table it
+		 * reads no column of, e.g. for ORDER BY ... LIMIT.) */
+		if ((dbname != NULL && strcmp(dbname, "main") != 0) ||
+		    a1 == NULL)
 			return SQLITE_DENY;
 		for (size_t i = 0; i < nitems(readable); i++)
 			if (strcmp(a1, readable[i]) == 0)
@@ -212,7 +215,8 @@ dbsafe_stmt(
 	}
 	if (sqlite3_prepare_v3(ds->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
 		NULL) != SQLITE_OK) {
-		errf(err, errlen, "prepare: %s", sqlite3_errmsg(ds->db));
+		errf(err, errlen, "prepare: %s (%s)", sqlite3_errmsg(ds->db),
+		    sql);
 		return NULL;
 	}
 	ds->stmts[id] = st;

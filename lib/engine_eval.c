@@ -37,24 +37,24 @@ person_holds(struct run *r, const Tally__Criterion *c, size_t e)
 
 	switch (c->kind) {
 	case TALLY__KIND__KIND_AGE:
-		if (p->birth[s] == YEAR_NONE)
+		if (p->slot[s].birth == YEAR_NONE)
 			return 0;
-		age = (int64_t)date_year((int32_t)d) - p->birth[s];
+		age = (int64_t)date_year((int32_t)d) - p->slot[s].birth;
 		return (!c->has_age_min || age >= c->age_min) &&
 		    (!c->has_age_max || age <= c->age_max);
 	case TALLY__KIND__KIND_SEX:
 		for (size_t i = 0; i < c->n_sexes; i++)
 			if (c->sexes[i] != NULL &&
-			    c->sexes[i][0] == (char)p->sex[s] &&
+			    c->sexes[i][0] == (char)p->slot[s].sex &&
 			    c->sexes[i][1] == '\0')
 				return 1;
 		return 0;
 	default: /* DEATH */
-		if (p->death[s] == DAY_NONE)
+		if (p->slot[s].death == DAY_NONE)
 			return 0;
 		return (!c->has_window_from ||
-			   d + c->window_from <= p->death[s]) &&
-		    (!c->has_window_to || p->death[s] <= d + c->window_to);
+			   d + c->window_from <= p->slot[s].death) &&
+		    (!c->has_window_to || p->slot[s].death <= d + c->window_to);
 	}
 }
 

@@ -82,12 +82,34 @@ static int
 on_row(void *arg, int64_t pid, int32_t t)
 {
 	struct count *c = arg;
-	int64_t s = persons_slot(c->p, pid);
+	int64_t s = persons_peek(c->p, pid);
 	size_t a, b;
 
 	if (s >= 0 && events_of(c->p, c->ev, (size_t)s, &a, &b))
 		count_row(c, a, b, t);
 	return 0;
+}
+
+/* 1 if the live person li needs no more rows (its one index event has
+ * enough and there is no at_most). */
+static int
+decided(const struct count *c, size_t li)
+{
+	return c->early && c->l.hits[li] >= c->least;
+}
+
+/* The first live person at or after li still undecided; sets *at to
+ * where its rows start. 0 if there is none. */
+static int
+next_open(struct count *c, size_t li, struct evpos *at)
+{
+	while (li < c->l.n && decided(c, li))
+		li++;
+	if (li == c->l.n)
+		return 0;
+	at->pid = c->l.id[li];
+	at->day = c->l.wlo[li];
+	return 1;
 }
 
 static int
@@ -96,16 +118,12 @@ walk_first(void *arg, struct evpos *at)
 	struct count *c = arg;
 
 	c->li = 0;
-	if (c->l.n == 0)
-		return 0;
-	at->pid = c->l.id[0];
-	at->day = c->l.wlo[0];
-	return 1;
+	return next_open(c, 0, at);
 }
 
 /* eventset_walk(): one code's rows in (person, day) order. */
 static int
-walk_row(void *arg, const struct evrow *row, struct evpos *at)
+walk_row(void *arg, struct evrow *row, struct evpos *at)
 {
 	struct count *c = arg;
 	struct live *l = &c->l;
@@ -116,18 +134,18 @@ walk_row(void *arg, const struct evrow *row, struct evpos *at)
 	c->li = li;
 	if (li == l->n)
 		return EV_END;
-	if (l->id[li] > row->pid || row->day < l->wlo[li]) {
+	if (l->id[li] > row->pid || decided(c, li))
+		return next_open(c, li + (l->id[li] == row->pid), at) ? EV_MISS
+								      : EV_END;
+	if (evrow_day(row) == -1)
+		return EV_USED; /* not a date: never counts */
+	if (row->day < l->wlo[li]) {
 		at->pid = l->id[li];
 		at->day = l->wlo[li];
 		return EV_MISS;
 	}
-	if (row->day > l->whi[li] || (c->early && l->hits[li] >= c->least)) {
-		if (li + 1 == l->n)
-			return EV_END;
-		at->pid = l->id[li + 1];
-		at->day = l->wlo[li + 1];
-		return EV_MISS;
-	}
+	if (row->day > l->whi[li])
+		return next_open(c, li + 1, at) ? EV_MISS : EV_END;
 	if (!evrow_counts(row))
 		return EV_USED;
 	if (events_of(c->p, c->ev, (size_t)l->slot[li], &a, &b)) {
@@ -210,7 +228,7 @@ live_persons(struct count *c, const uint64_t *live)
 static int
 read_rows(struct run *r, struct eventset *es, struct count *c)
 {
-	struct evwalk w = { walk_first, walk_row, c, 0, &r->eng->cost };
+	struct evwalk w = { walk_first, walk_row, c, &r->eng->cost };
 	struct dbsafe *ds = r->eng->ds;
 	int rc;
 

@@ -54,7 +54,7 @@ push(struct pick *k, uint64_t v)
 static int
 take(struct pick *k, int64_t s, int32_t day)
 {
-	int32_t *b = &k->p->best[s];
+	int32_t *b = &k->p->slot[s].best;
 
 	switch (k->occ) {
 	case TALLY__OCCURRENCE__OCCURRENCE_ALL:
@@ -76,14 +76,23 @@ take(struct pick *k, int64_t s, int32_t day)
 	}
 }
 
+/* The person's slot, read from the DB on first use; -2 on error. */
+static int64_t
+find(struct pick *k, int64_t pid)
+{
+	return persons_find(k->p, k->r->eng->ds, pid, k->r->err, k->r->errlen);
+}
+
 /* eventset_scan(): rows of any person in any order. */
 static int
 on_row(void *arg, int64_t pid, int32_t day)
 {
 	struct pick *k = arg;
-	int64_t s = persons_slot(k->p, pid);
+	int64_t s = find(k, pid);
 
-	if (s < 0 || day > k->p->death[s])
+	if (s == -2)
+		return -1;
+	if (s < 0 || day > k->p->slot[s].death)
 		return 0;
 	return take(k, s, day);
 }
@@ -102,7 +111,7 @@ walk_first(void *arg, struct evpos *at)
 
 /* eventset_walk(): one code's rows in (person, day) order. */
 static int
-walk_row(void *arg, const struct evrow *row, struct evpos *at)
+walk_row(void *arg, struct evrow *row, struct evpos *at)
 {
 	struct pick *k = arg;
 	int64_t s;
@@ -112,10 +121,12 @@ walk_row(void *arg, const struct evrow *row, struct evpos *at)
 	    k->occ == TALLY__OCCURRENCE__OCCURRENCE_ALL ? k->from : INT32_MIN;
 	if (row->pid == k->done)
 		return EV_MISS; /* this person is decided in this code */
-	if ((s = persons_slot(k->p, row->pid)) < 0)
-		return EV_MISS;
+	if ((s = find(k, row->pid)) < 0)
+		return s == -2 ? -1 : EV_MISS;
+	if (evrow_day(row) == -1)
+		return EV_USED; /* not a date: never counts */
 	/* After death, and (days ascending) so is the rest. */
-	if (row->day > k->p->death[s])
+	if (row->day > k->p->slot[s].death)
 		return EV_MISS;
 	if (k->occ == TALLY__OCCURRENCE__OCCURRENCE_ALL) {
 		if (row->day < k->from) {
@@ -179,7 +190,7 @@ events_build(struct run *r, const uint64_t *pairs, size_t n)
 		ev->end[i] = i + 1 < n && ev->slot[i + 1] == ev->slot[i]
 		    ? ev->end[i + 1]
 		    : (int32_t)(i + 1);
-		p->evpos[ev->slot[i]] = (int32_t)i;
+		p->slot[ev->slot[i]].evpos = (int32_t)i;
 	}
 	return 0;
 }
@@ -195,9 +206,9 @@ from_best(struct run *r, struct pick *k, int build)
 		qsort(k->pairs, k->n, sizeof(*k->pairs), u64_cmp);
 	for (size_t i = 0; i < k->n; i++) {
 		int64_t s = (int64_t)k->pairs[i];
-		int32_t d = k->p->best[s];
+		int32_t d = k->p->slot[s].best;
 
-		k->p->best[s] = DAY_NONE; /* back to rest */
+		k->p->slot[s].best = DAY_NONE; /* back to rest */
 		if (d >= k->from && d <= k->to)
 			k->pairs[n++] = pair(s, d);
 	}
@@ -244,7 +255,7 @@ pick_init(struct run *r, struct pick *k)
 static int
 read_index(struct run *r, struct eventset *es, struct pick *k)
 {
-	struct evwalk w = { walk_first, walk_row, k, 0, &r->eng->cost };
+	struct evwalk w = { walk_first, walk_row, k, &r->eng->cost };
 	struct dbsafe *ds = r->eng->ds;
 	int rc;
 
@@ -293,7 +304,7 @@ index_events_free(struct run *r)
 	struct persons *p = &r->eng->persons;
 
 	for (size_t i = 0; i < r->ev.n; i++)
-		p->evpos[r->ev.slot[i]] = -1; /* back to rest */
+		p->slot[r->ev.slot[i]].evpos = -1; /* back to rest */
 	mem_free(&r->eng->mem, r->ev.slot);
 	mem_free(&r->eng->mem, r->ev.day);
 	mem_free(&r->eng->mem, r->ev.end);

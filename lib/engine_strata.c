@@ -29,11 +29,13 @@ value_of(
 
 	switch (st->kind[i]) {
 	case TALLY__STRATUM__STRATUM_SEX:
-		return p->sex[s] == 'M' ? 0 : p->sex[s] == 'F' ? 1 : 2;
+		return p->slot[s].sex == 'M' ? 0
+		    : p->slot[s].sex == 'F'  ? 1
+					     : 2;
 	case TALLY__STRATUM__STRATUM_AGE_BAND:
-		if (p->birth[s] == YEAR_NONE)
+		if (p->slot[s].birth == YEAR_NONE)
 			return NBANDS - 1;
-		age = year - p->birth[s];
+		age = year - p->slot[s].birth;
 		return age < 10 ? 0 : age >= 90 ? 9 : (size_t)age / 10;
 	case TALLY__STRATUM__STRATUM_INDEX_YEAR:
 		return (size_t)(year - st->year0);

@@ -2,12 +2,13 @@
  * eventset.c — owns reading an event criterion's rows from the Baseline
  * DB: the constant SQL (one covering index per table, named with INDEXED
  * BY so that a plan never silently degrades to a table scan), binding,
- * per-row filters. Every value is bound; no text from a query is ever
- * part of a statement. It never decides what a row means for a cohort.
+ * per-row filters, scans and the listing of codes under prefixes (the
+ * walk is eventset_walk.c). Every value is bound; no text from a query
+ * is ever part of a statement. It never decides what a row means for a
+ * cohort.
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "date.h"
 #include "eventset.h"
@@ -157,23 +158,25 @@ eventset_parse_day(const char *s, size_t n, int32_t *day)
 		{ 0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 },
 		{ 0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 },
 	};
-	unsigned dig[8];
+	unsigned y0, y1, y2, y3, m0, m1, d0, d1;
 	int y, m, d, leap, py;
 
 	if (n != 10 || s[4] != '-' || s[7] != '-')
 		return -1;
-	for (int i = 0, j = 0; i < 10; i++) {
-		if (i == 4 || i == 7)
-			continue;
-		if ((dig[j++] = (unsigned)(s[i] - '0')) > 9)
-			return -1;
-	}
-	y = (int)(dig[0] * 1000 + dig[1] * 100 + dig[2] * 10 + dig[3]);
-	m = (int)(dig[4] * 10 + dig[5]);
-	d = (int)(dig[6] * 10 + dig[7]);
+	y0 = (unsigned)(s[0] - '0'), y1 = (unsigned)(s[1] - '0');
+	y2 = (unsigned)(s[2] - '0'), y3 = (unsigned)(s[3] - '0');
+	m0 = (unsigned)(s[5] - '0'), m1 = (unsigned)(s[6] - '0');
+	d0 = (unsigned)(s[8] - '0'), d1 = (unsigned)(s[9] - '0');
+	/* Unsigned: a byte below '0' wraps far above 9. */
+	if (y0 > 9 || y1 > 9 || y2 > 9 || y3 > 9 || m0 > 9 || m1 > 9 ||
+	    d0 > 9 || d1 > 9)
+		return -1;
+	y = (int)(y0 * 1000 + y1 * 100 + y2 * 10 + y3);
+	m = (int)(m0 * 10 + m1);
+	d = (int)(d0 * 10 + d1);
 	if (y < DATE_MIN_YEAR || y > DATE_MAX_YEAR || m < 1 || m > 12 || d < 1)
 		return -1;
-	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	leap = (y & 3) == 0 && (y % 100 != 0 || y % 400 == 0);
 	if (d > len[leap][m])
 		return -1;
 	/* Leap days before year y, counted from year 1 (477 before 1970). */
@@ -220,6 +223,14 @@ passes(const struct eventset *es, sqlite3_stmt *st)
 }
 
 int
+evrow_day(struct evrow *r)
+{
+	if (r->state == 0)
+		r->state = row_day(r->st, 1, &r->day) == 0 ? 1 : -1;
+	return r->state == 1 ? 0 : -1;
+}
+
+int
 evrow_counts(const struct evrow *r)
 {
 	return passes(r->es, r->st);
@@ -235,7 +246,9 @@ drain(struct eventset *es, struct dbsafe *ds, sqlite3_stmt *st, evrow_fn fn,
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		es->rows++;
-		if (row_day(st, 1, &day) == -1 || !passes(es, st))
+		/* A person_id that is not an integer is no person's. */
+		if (sqlite3_column_type(st, 0) != SQLITE_INTEGER ||
+		    row_day(st, 1, &day) == -1 || !passes(es, st))
 			continue;
 		if (fn(arg, sqlite3_column_int64(st, 0), day) == -1) {
 			sqlite3_reset(st);
@@ -364,168 +377,27 @@ eventset_expand(struct eventset *es, struct dbsafe *ds, size_t max, char *err,
 	return 0;
 }
 
-/* Positions st at the first row at or after (pid, day). */
-static int
-seek(struct eventset *es, struct dbsafe *ds, sqlite3_stmt *st,
-    const struct evpos *at, char *err, size_t errlen)
-{
-	char dlo[11] = "";
-	int32_t day = at->day;
-
-	sqlite3_reset(st);
-	/* ISO text orders like the days it spells in years 1000-9999;
-	 * earlier than any date is "" (which sorts first). */
-	if (day > date_from_ymd(9999, 12, 31))
-		day = date_from_ymd(9999, 12, 31);
-	if (day >= date_from_ymd(1000, 1, 1))
-		date_format(day, dlo);
-	if (sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":pid"),
-		at->pid) != SQLITE_OK ||
-	    sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":dlo"), dlo,
-		-1, SQLITE_TRANSIENT) != SQLITE_OK)
-		return dbsafe_error(ds, "bind", err, errlen);
-	es->probes++;
-	return 0;
-}
-
-static int
-after(const struct evpos *at, int64_t pid, int32_t day)
-{
-	return at->pid > pid || (at->pid == pid && at->day > day);
-}
-
-#define COST_CHUNK  256	 /* steps timed together */
-#define COST_PRIOR  16	 /* weight of the prior, in seeks */
-#define COST_WINDOW 4096 /* seeks before old measurements fade */
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-void
-evcost_init(struct evcost *c)
-{
-	/* A seek about a dozen steps: a hot page cache. */
-	c->seeks = COST_PRIOR;
-	c->seek_ns = COST_PRIOR * 1200;
-	c->steps = COST_PRIOR * COST_CHUNK;
-	c->step_ns = c->steps * 100;
-}
-
-/* Misses worth stepping over rather than seeking. */
-static uint32_t
-patience(const struct evwalk *w)
-{
-	const struct evcost *c = w->cost;
-	double p;
-
-	if (c == NULL)
-		return w->patience;
-	p = ((double)c->seek_ns / (double)c->seeks) /
-	    ((double)(c->step_ns + 1) / (double)c->steps);
-	return p < 1 ? 1 : p > 1024 ? 1024 : (uint32_t)p;
-}
-
-static void
-cost_seek(struct evcost *c, uint64_t ns)
-{
-	if (c == NULL)
-		return;
-	if (c->seeks >= COST_WINDOW) {
-		c->seeks /= 2, c->seek_ns /= 2;
-		c->steps /= 2, c->step_ns /= 2;
-	}
-	c->seeks++;
-	c->seek_ns += ns;
-}
-
-/* Walks one code's rows with the visitor. */
-static int
-walk_code(struct eventset *es, struct dbsafe *ds, sqlite3_stmt *st,
-    const struct evwalk *w, char *err, size_t errlen)
-{
-	struct evrow r = { 0, 0, es, st };
-	struct evpos at;
-	uint32_t misses = 0, wait = patience(w), chunk = 0;
-	uint64_t t0;
-	int rc, seeking = 1;
-
-	if (w->first(w->arg, &at) == 0)
-		return 0;
-	t0 = now_ns();
-	if (seek(es, ds, st, &at, err, errlen) == -1)
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		es->rows++;
-		if (w->cost != NULL && (seeking || ++chunk == COST_CHUNK)) {
-			uint64_t t = now_ns();
-
-			if (seeking)
-				cost_seek(w->cost, t - t0);
-			else {
-				w->cost->steps += chunk;
-				w->cost->step_ns += t - t0;
-				if (w->cost->steps > (1u << 24)) {
-					w->cost->steps /= 2;
-					w->cost->step_ns /= 2;
-				}
-			}
-			seeking = 0, chunk = 0, t0 = t;
-		}
-		r.pid = sqlite3_column_int64(st, 0);
-		if (row_day(st, 1, &r.day) == -1)
-			continue;
-		switch (w->row(w->arg, &r, &at)) {
-		case EV_USED:
-			misses = 0;
-			continue;
-		case EV_MISS:
-			if (++misses <= wait || !after(&at, r.pid, r.day))
-				continue;
-			misses = 0;
-			wait = patience(w);
-			seeking = 1, chunk = 0, t0 = now_ns();
-			if (seek(es, ds, st, &at, err, errlen) == -1)
-				return -1;
-			continue;
-		case EV_END:
-			sqlite3_reset(st);
-			return 0;
-		default:
-			sqlite3_reset(st);
-			return -1;
-		}
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return dbsafe_error(ds, "read events", err, errlen);
-	return 0;
-}
-
-int
-eventset_walk(struct eventset *es, struct dbsafe *ds, const struct evwalk *w,
-    char *err, size_t errlen)
+sqlite3_stmt *
+eventset_code_stmt(
+    struct eventset *es, struct dbsafe *ds, size_t k, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
 	int op;
 
+	if (k >= es->ncodes) {
+		errf(err, errlen, "no code %zu", k);
+		return NULL;
+	}
 	if (es->kind == TALLY__KIND__KIND_VISIT)
 		op = es->all ? OP_WALK : OP_WALK_TYPE;
 	else
 		op = es->unit[0] != '\0' ? OP_WALK_UNIT : OP_WALK;
-	for (size_t k = 0; k < es->ncodes; k++) {
-		if ((st = stmt(ds, es->kind, op, err, errlen)) == NULL)
-			return -1;
-		if (bind(st, ":sys", es->codes[k].sys) == -1 ||
-		    bind(st, ":lo", es->codes[k].lo) == -1)
-			return dbsafe_error(ds, "bind", err, errlen);
-		if (walk_code(es, ds, st, w, err, errlen) == -1)
-			return -1;
+	if ((st = stmt(ds, es->kind, op, err, errlen)) == NULL)
+		return NULL;
+	if (bind(st, ":sys", es->codes[k].sys) == -1 ||
+	    bind(st, ":lo", es->codes[k].lo) == -1) {
+		dbsafe_error(ds, "bind", err, errlen);
+		return NULL;
 	}
-	return 0;
+	return st;
 }

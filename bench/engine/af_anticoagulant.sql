@@ -1,19 +1,20 @@
 -- AF, anticoagulant started within 30 days (docs/examples/af_anticoagulant.json)
 -- as a careful analyst writes it: first qualifying diagnosis per person
--- (never after death), then one correlated EXISTS per criterion, dates
--- compared as ISO text, the Baseline DB's own indexes.
+-- (GROUP BY over the code index; a person whose first diagnosis is after
+-- their death has none that counts), then one correlated EXISTS per
+-- criterion, dates compared as ISO text, the Baseline DB's own indexes.
 WITH af AS (
 	SELECT d.person_id, min(d.diag_date) AS idx
-	FROM diagnosis d JOIN person p ON p.person_id = d.person_id
+	FROM diagnosis d
 	WHERE ((d.code_system = 'KCD8' AND d.code GLOB 'I48*')
 	    OR (d.code_system = 'ICD10' AND d.code GLOB 'I48*'))
-	  AND (p.death_date IS NULL OR d.diag_date <= p.death_date)
 	GROUP BY d.person_id
 ), k AS (
 	SELECT af.person_id, af.idx, coalesce(p.sex, 'U') AS sex, p.birth_year,
 	    CAST(substr(af.idx, 1, 4) AS INTEGER) - p.birth_year AS age
 	FROM af JOIN person p ON p.person_id = af.person_id
 	WHERE af.idx BETWEEN '2015-01-01' AND '2024-12-31'
+	  AND (p.death_date IS NULL OR af.idx <= p.death_date)
 )
 SELECT sex,
     CASE WHEN birth_year IS NULL THEN 'unknown'

@@ -2,15 +2,15 @@
 -- (docs/examples/lung_ici.json), as a careful analyst writes it.
 WITH lc AS (
 	SELECT d.person_id, min(d.diag_date) AS idx
-	FROM diagnosis d JOIN person p ON p.person_id = d.person_id
+	FROM diagnosis d
 	WHERE d.code_system = 'KCD8' AND d.code GLOB 'C34*'
-	  AND (p.death_date IS NULL OR d.diag_date <= p.death_date)
 	GROUP BY d.person_id
 ), k AS (
 	SELECT lc.person_id, lc.idx, coalesce(p.sex, 'U') AS sex, p.birth_year,
 	    CAST(substr(lc.idx, 1, 4) AS INTEGER) - p.birth_year AS age
 	FROM lc JOIN person p ON p.person_id = lc.person_id
 	WHERE lc.idx BETWEEN '2015-01-01' AND '2025-12-31'
+	  AND (p.death_date IS NULL OR lc.idx <= p.death_date)
 )
 SELECT sex,
     CASE WHEN birth_year IS NULL THEN 'unknown'

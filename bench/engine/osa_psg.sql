@@ -2,9 +2,8 @@
 -- as a careful analyst writes it.
 WITH osa AS (
 	SELECT d.person_id, min(d.diag_date) AS idx
-	FROM diagnosis d JOIN person p ON p.person_id = d.person_id
+	FROM diagnosis d
 	WHERE d.code_system = 'KCD8' AND d.code GLOB 'G47.3*'
-	  AND (p.death_date IS NULL OR d.diag_date <= p.death_date)
 	GROUP BY d.person_id
 ), k AS (
 	SELECT osa.person_id, osa.idx, coalesce(p.sex, 'U') AS sex,
@@ -12,6 +11,7 @@ WITH osa AS (
 	    CAST(substr(osa.idx, 1, 4) AS INTEGER) - p.birth_year AS age
 	FROM osa JOIN person p ON p.person_id = osa.person_id
 	WHERE osa.idx BETWEEN '2010-01-01' AND '2025-12-31'
+	  AND (p.death_date IS NULL OR osa.idx <= p.death_date)
 )
 SELECT sex,
     CASE WHEN birth_year IS NULL THEN 'unknown'

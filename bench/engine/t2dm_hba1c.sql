@@ -2,15 +2,15 @@
 -- (docs/examples/t2dm_hba1c.json), as a careful analyst writes it.
 WITH dm AS (
 	SELECT d.person_id, min(d.diag_date) AS idx
-	FROM diagnosis d JOIN person p ON p.person_id = d.person_id
+	FROM diagnosis d
 	WHERE d.code_system = 'KCD8' AND d.code GLOB 'E11*'
-	  AND (p.death_date IS NULL OR d.diag_date <= p.death_date)
 	GROUP BY d.person_id
 ), k AS (
 	SELECT dm.person_id, dm.idx, coalesce(p.sex, 'U') AS sex, p.birth_year,
 	    CAST(substr(dm.idx, 1, 4) AS INTEGER) - p.birth_year AS age
 	FROM dm JOIN person p ON p.person_id = dm.person_id
 	WHERE dm.idx BETWEEN '2010-01-01' AND '2025-12-31'
+	  AND (p.death_date IS NULL OR dm.idx <= p.death_date)
 )
 SELECT sex,
     CASE WHEN birth_year IS NULL THEN 'unknown'

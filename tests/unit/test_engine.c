@@ -398,7 +398,13 @@ codes(void **state)
 	    " (8, NULL, '2020-01-01', 'G47.4', 'KCD8', 1),"
 	    " (9, NULL, '2020-01-01', 'I4', 'KCD8', 1),"
 	    " (10, NULL, '2020-01-01', 'i48', 'KCD8', 1),"
-	    " (10, NULL, '2020-01-01', 'I48', 'kcd8', 1);");
+	    " (10, NULL, '2020-01-01', 'I48', 'kcd8', 1),"
+	    /* No person's: a person_id that is text or real. */
+	    " ('1x', NULL, '2020-01-01', 'I48', 'KCD8', 1),"
+	    " (2.5, NULL, '2020-01-01', 'I48', 'KCD8', 1),"
+	    /* Not a date: never counts. */
+	    " (5, NULL, '2020-1-1', 'I48', 'KCD8', 1),"
+	    " (5, NULL, 20200101, 'I48', 'KCD8', 1);");
 	t_db_done(d);
 	assert_int_equal(index_only(state, c_event(KD, "KCD8:I48*")), 4);
 	assert_int_equal(index_only(state, c_event(KD, "KCD8:I48")), 1);
@@ -638,6 +644,36 @@ errors(void **state)
 	expect_error(state, q, "unknown");
 }
 
+/* A prefix over more codes than a walk lists is read by one scan. */
+static void
+many_codes(void **state)
+{
+	sqlite3 *d = db(state);
+	Tally__Query *q;
+
+	/* 5000 codes Z00000..Z04999, one row each for persons 1..100;
+	 * person p has codes p-1, p+99, ... and one index diagnosis. */
+	t_exec(d,
+	    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1"
+	    " FROM n WHERE i < 100) INSERT INTO person (person_id, sex)"
+	    " SELECT i, 'F' FROM n;"
+	    "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1"
+	    " FROM n WHERE i < 4999) INSERT INTO diagnosis SELECT"
+	    " i % 100 + 1, NULL, '2020-01-02', printf('Z%05d', i), 'KCD8',"
+	    " 1 FROM n;"
+	    "INSERT INTO diagnosis SELECT person_id, NULL, '2020-01-01',"
+	    " 'I48', 'KCD8', 1 FROM person;");
+	t_db_done(d);
+	assert_int_equal(index_only(state, c_event(KD, "KCD8:Z*")), 100);
+	q = q_new(c_event(KD, "KCD8:I48"), FIRST, NULL, NULL);
+	q_add(q, -1, c_count(c_window(c_event(KD, "KCD8:Z*"), 1, 1), 50, 50));
+	assert_int_equal(total(state, q), 100);
+	q = q_new(c_event(KD, "KCD8:I48"), FIRST, NULL, NULL);
+	q_add(
+	    q, -1, c_count(c_window(c_event(KD, "KCD8:Z0*"), 1, 1), 51, NONE));
+	assert_int_equal(total(state, q), 0);
+}
+
 /* The engine's date parser agrees with date_parse() everywhere. */
 static void
 parse_days(void **state)
@@ -681,6 +717,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    combinators, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(errors, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    many_codes, fx_setup, fx_teardown),
 		cmocka_unit_test(parse_days),
 	};
 

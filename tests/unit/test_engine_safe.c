@@ -224,6 +224,7 @@ reads(void **state)
 		"SELECT person_id, sex FROM person",
 		"SELECT value FROM meta WHERE key = 'hospital_id'",
 		"SELECT code FROM diagnosis WHERE code >= 'I' ORDER BY code",
+		"SELECT person_id FROM person ORDER BY person_id DESC LIMIT 1",
 	};
 	int limits[][2] = {
 		{ SQLITE_LIMIT_SQL_LENGTH, 4096 },

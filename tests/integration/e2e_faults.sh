@@ -64,9 +64,10 @@ net_submit --approval "$TALLY_TMP/a.json" --json "$q" >"$TALLY_TMP/s4.json" 2>/d
 kill -STOP "$NET_BROKER"
 id4=$(json_field "$TALLY_TMP/s4.json" 'd["query_id"]')
 sleep 2
-recorded=$(sqlite3 "$NET/state/broker.db" "SELECT count(*) FROM task WHERE query_id='$id4' AND state=3")
 answered=$(cat "$NET"/log/node-*.log | grep -c "task $id4/.* done") || answered=0
 net_broker_kill
+# Read once it is dead: a stopped process may hold the database's locks.
+recorded=$(sqlite3 "$NET/state/broker.db" "SELECT count(*) FROM task WHERE query_id='$id4' AND state=3")
 net_broker_start
 net_wait_nodes 5
 "$T" results -c "$NET/conf/kim.conf" --wait --json "$id4" >"$TALLY_TMP/r4.json" 2>/dev/null

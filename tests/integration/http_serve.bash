@@ -22,8 +22,9 @@ serve_start() {
 	SERVE_PID=$!
 	trap 'serve_kill' EXIT
 	for _ in $(seq 100); do
+		# The background job may not have created the file yet.
 		PORT=$(sed -n 's/^listening on port \([0-9]*\)$/\1/p' \
-		    "$TALLY_TMP/serve.out")
+		    "$TALLY_TMP/serve.out" 2>/dev/null) || PORT=
 		[ -n "$PORT" ] && return 0
 		kill -0 "$SERVE_PID" 2>/dev/null || break
 		sleep 0.1

@@ -26,7 +26,7 @@
 #define RETRY_MS      5	   /* resend attempt after EAGAIN/EHOSTUNREACH */
 #define CLOSING_MS    1000 /* how long a closing session may flush */
 #define QUIET_MS      250  /* and how long it absorbs its peer's last words */
-#define NOISE_PER_SEC 10   /* log lines per second about strangers */
+#define NOISE_PER_SEC 20   /* log lines a second per kind of noise */
 #define READ_CHUNK    16384
 
 void
@@ -160,7 +160,8 @@ hdr_pack(uint8_t *h, int kind, uint64_t sid)
 }
 
 struct chan *
-chan_alloc(int server, const struct chan_config *cfg, char *err, size_t errlen)
+chan_alloc(int server, const struct chan_config *cfg, struct tls_ctx *borrowed,
+    char *err, size_t errlen)
 {
 	struct chan *ch;
 
@@ -180,6 +181,11 @@ chan_alloc(int server, const struct chan_config *cfg, char *err, size_t errlen)
 	TAILQ_INIT(&ch->hs);
 	TAILQ_INIT(&ch->ready);
 	TAILQ_INIT(&ch->closing);
+	if (borrowed != NULL) {
+		ch->tls = borrowed;
+		return ch;
+	}
+	ch->own_tls = 1;
 	ch->tls = tls_ctx_new(server ? TLS_SERVER : TLS_CLIENT, cfg->ca,
 	    cfg->crl, cfg->cert, cfg->key, err, errlen);
 	if (ch->tls == NULL) {
@@ -214,7 +220,8 @@ chan_free(struct chan *ch)
 		zmq_close(ch->sock);
 	if (ch->own_ctx)
 		zmq_ctx_term(ch->zctx);
-	tls_ctx_free(ch->tls);
+	if (ch->own_tls)
+		tls_ctx_free(ch->tls);
 	free(ch);
 }
 
@@ -232,27 +239,49 @@ chan_self(const struct chan *ch)
 
 /* ------------------------------------------------------------ logs */
 
-/* Logs about unauthenticated input, at most NOISE_PER_SEC a second. */
+/* Reports what a kind of noise dropped in its last second. */
+static void
+noise_flush(struct noise *z)
+{
+	if (z->dropped > 0)
+		log_warnx("chan: %d more like \"%.40s...\" suppressed",
+		    z->dropped, z->fmt);
+	z->dropped = 0;
+	z->n = 0;
+}
+
+/*
+ * Logs about unauthenticated input: at most NOISE_PER_SEC a second of
+ * each kind (format), so a flood cannot fill the logs nor hide the other
+ * kinds.
+ */
 void
 chan_noise(struct chan *ch, const char *fmt, ...)
 {
 	uint64_t sec = clock_ms() / 1000;
+	struct noise *z = NULL;
 	char msg[512];
 	va_list ap;
 
-	if (sec != ch->noise_sec) {
-		if (ch->noise_dropped > 0)
-			log_warnx("chan: %d similar messages suppressed",
-			    ch->noise_dropped);
-		ch->noise_sec = sec;
-		ch->noise_n = 0;
-		ch->noise_dropped = 0;
+	for (size_t i = 0; i < nitems(ch->noise); i++) {
+		if (ch->noise[i].fmt == fmt) {
+			z = &ch->noise[i];
+			break;
+		}
+		if (z == NULL || ch->noise[i].sec < z->sec)
+			z = &ch->noise[i]; /* the stalest, if none matches */
 	}
-	if (ch->noise_n >= NOISE_PER_SEC) {
-		ch->noise_dropped++;
+	if (z->fmt != fmt || z->sec != sec) {
+		if (z->fmt != NULL)
+			noise_flush(z);
+		z->fmt = fmt;
+		z->sec = sec;
+	}
+	if (z->n >= NOISE_PER_SEC) {
+		z->dropped++;
 		return;
 	}
-	ch->noise_n++;
+	z->n++;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);

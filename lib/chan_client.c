@@ -337,7 +337,7 @@ chan_client_new(void *zctx, const char *endpoint, const struct chan_config *cfg,
 {
 	struct chan *ch;
 
-	if ((ch = chan_alloc(0, cfg, err, errlen)) == NULL)
+	if ((ch = chan_alloc(0, cfg, NULL, err, errlen)) == NULL)
 		return NULL;
 	if (cfg->broker_name != NULL &&
 	    tls_ctx_expect_name(ch->tls, cfg->broker_name) == -1) {

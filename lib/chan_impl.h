@@ -136,6 +136,7 @@ struct chan {
 	void *sock;
 	char endpoint[256];
 	struct tls_ctx *tls;
+	int own_tls;
 	uint64_t epoch;	 /* this instance, random */
 	uint64_t serial; /* last session serial */
 	struct evq events;
@@ -145,9 +146,11 @@ struct chan {
 	int retry; /* an outbox was left non-empty */
 	uint64_t retry_at;
 	struct chan_stats st;
-	uint64_t noise_sec; /* rate limit of logs about strangers */
-	int noise_n;
-	int noise_dropped;
+	struct noise {		 /* rate limit of logs about strangers, */
+		const char *fmt; /* per kind of message */
+		uint64_t sec;
+		int n, dropped;
+	} noise[8];
 	/* server */
 	struct sess **htab;
 	size_t hsize;
@@ -218,7 +221,12 @@ void srv_free(struct chan *);
 int srv_input(struct chan *, const uint8_t *rid, size_t ridlen,
     const uint8_t *hdr, size_t hlen, const uint8_t *data, size_t dlen,
     const char *addr);
-struct chan *srv_detached(const struct chan_config *, char *err, size_t errlen);
+/*
+ * A server without a socket (what it sends is discarded), fed through
+ * srv_input(): for fuzzing. With tls non-NULL it borrows that context.
+ */
+struct chan *srv_detached(
+    const struct chan_config *, struct tls_ctx *tls, char *err, size_t errlen);
 
 int cli_send(struct sess *, struct frame *);
 int cli_process(struct chan *);
@@ -231,7 +239,7 @@ void cli_sess_closed(struct sess *);
 void cli_free(struct chan *);
 
 /* chan.c: common set-up of both sides */
-struct chan *chan_alloc(
-    int server, const struct chan_config *, char *err, size_t errlen);
+struct chan *chan_alloc(int server, const struct chan_config *,
+    struct tls_ctx *borrowed, char *err, size_t errlen);
 
 #endif

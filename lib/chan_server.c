@@ -429,7 +429,7 @@ srv_read_one(struct chan *ch)
 	if (total != 3) {
 		ch->st.dropped++;
 		chan_noise(ch, "chan: dropped a message from %s: %d frames",
-		    addr, total);
+		    addr, total - 1); /* not counting the routing id */
 	} else
 		srv_input(ch, zmq_msg_data(&m[0]), zmq_msg_size(&m[0]),
 		    zmq_msg_data(&m[1]), zmq_msg_size(&m[1]),
@@ -473,11 +473,12 @@ srv_init(
 }
 
 struct chan *
-srv_detached(const struct chan_config *cfg, char *err, size_t errlen)
+srv_detached(const struct chan_config *cfg, struct tls_ctx *tls, char *err,
+    size_t errlen)
 {
 	struct chan *ch;
 
-	if ((ch = chan_alloc(1, cfg, err, errlen)) == NULL)
+	if ((ch = chan_alloc(1, cfg, tls, err, errlen)) == NULL)
 		return NULL;
 	if (srv_init(ch, cfg, err, errlen) == -1) {
 		chan_free(ch);
@@ -500,7 +501,7 @@ chan_server_new(void *zctx, const char *endpoint, const struct chan_config *cfg,
 	int64_t maxmsg = CHAN_FRAME_MAX;
 	size_t len;
 
-	if ((ch = srv_detached(cfg, err, errlen)) == NULL)
+	if ((ch = srv_detached(cfg, NULL, err, errlen)) == NULL)
 		return NULL;
 	ch->zctx = zctx;
 	if (zctx == NULL) {

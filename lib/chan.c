@@ -28,6 +28,7 @@
 #define QUIET_MS      250  /* and how long it absorbs its peer's last words */
 #define NOISE_PER_SEC 20   /* log lines a second per kind of noise */
 #define READ_CHUNK    16384
+#define PT_MAX	      16384 /* plaintext queued per session to encrypt */
 
 void
 chan_config_default(struct chan_config *c)
@@ -177,6 +178,7 @@ chan_alloc(int server, const struct chan_config *cfg, struct tls_ctx *borrowed,
 	ch->cfg.allow = ch->cfg.broker_name = NULL; /* not kept */
 	ch->epoch = chan_random64();
 	TAILQ_INIT(&ch->events);
+	TAILQ_INIT(&ch->dirty);
 	TAILQ_INIT(&ch->peers);
 	TAILQ_INIT(&ch->hs);
 	TAILQ_INIT(&ch->ready);
@@ -372,8 +374,11 @@ sess_free(struct sess *s)
 		zmq_msg_close(&f->msg);
 		free(f);
 	}
+	if (s->dirty)
+		TAILQ_REMOVE(&s->ch->dirty, s, dlink);
 	tls_free(s->tls);
 	free(s->in);
+	free(s->pt);
 	free(s);
 }
 
@@ -445,16 +450,63 @@ sess_flush(struct sess *s)
 		sess_drain(s);
 }
 
+/* Encrypts the queued messages and hands them to the socket. */
+int
+sess_commit(struct sess *s)
+{
+	struct chan *ch = s->ch;
+	char why[96];
+
+	if (s->dirty) {
+		TAILQ_REMOVE(&ch->dirty, s, dlink);
+		s->dirty = 0;
+	}
+	if (s->ptlen > 0) {
+		int rc = tls_write(s->tls, s->pt, s->ptlen);
+
+		s->ptlen = 0;
+		if (rc == -1) {
+			sess_close(s, tls_error(s->tls));
+			return -1;
+		}
+	}
+	sess_flush(s);
+	if (s->outbytes > (size_t)ch->cfg.max_buffer) {
+		snprintf(why, sizeof(why),
+		    "peer not reading: %zu bytes unsent (cap %lld)",
+		    s->outbytes, (long long)ch->cfg.max_buffer);
+		sess_close(s, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* Sends every session's queued messages. */
+void
+chan_flush(struct chan *ch)
+{
+	struct sess *s;
+
+	while ((s = TAILQ_FIRST(&ch->dirty)) != NULL)
+		sess_commit(s);
+}
+
+/*
+ * Queues one message. Messages collect until the next chan_flush() (the
+ * event loop calls it before it sleeps), so that a burst leaves as a few
+ * TLS records in one frame instead of one of each per message. A message
+ * larger than a record goes out at once.
+ */
 int
 sess_send_msg(struct sess *s, int type, uint64_t id, uint64_t aux,
     const void *data, size_t len)
 {
-	uint8_t buf[READ_CHUNK];
-	uint8_t *h = buf;
+	struct chan *ch = s->ch;
+	uint8_t h[MSG_HDR_LEN];
 
 	if (s->state == SESS_CLOSING || !tls_done(s->tls))
 		return -1;
-	if (len > (size_t)s->ch->cfg.max_message) {
+	if (len > (size_t)ch->cfg.max_message) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -465,24 +517,29 @@ sess_send_msg(struct sess *s, int type, uint64_t id, uint64_t aux,
 	h[4] = (uint8_t)type;
 	be64_put(h + 5, id);
 	be64_put(h + 13, aux);
-	/* Small messages go out as one record. */
-	if (len <= sizeof(buf) - MSG_HDR_LEN) {
-		if (len > 0)
-			memcpy(buf + MSG_HDR_LEN, data, len);
-		if (tls_write(s->tls, buf, MSG_HDR_LEN + len) == -1)
-			return -1;
-	} else if (tls_write(s->tls, buf, MSG_HDR_LEN) == -1 ||
-	    tls_write(s->tls, data, len) == -1)
-		return -1;
 	s->last_tx = clock_ms();
-	sess_flush(s);
-	if (s->outbytes > (size_t)s->ch->cfg.max_buffer) {
-		char why[96];
-		snprintf(why, sizeof(why),
-		    "peer not reading: %zu bytes unsent (cap %lld)",
-		    s->outbytes, (long long)s->ch->cfg.max_buffer);
-		sess_close(s, why);
+	if (s->ptlen + MSG_HDR_LEN + len > PT_MAX && s->ptlen > 0 &&
+	    sess_commit(s) == -1)
 		return -1;
+	if (MSG_HDR_LEN + len > PT_MAX) {
+		if (tls_write(s->tls, h, sizeof(h)) == -1 ||
+		    tls_write(s->tls, data, len) == -1) {
+			sess_close(s, tls_error(s->tls));
+			return -1;
+		}
+		return sess_commit(s);
+	}
+	if (s->pt == NULL && (s->pt = malloc(PT_MAX)) == NULL) {
+		sess_close(s, "out of memory");
+		return -1;
+	}
+	memcpy(s->pt + s->ptlen, h, sizeof(h));
+	if (len > 0)
+		memcpy(s->pt + s->ptlen + MSG_HDR_LEN, data, len);
+	s->ptlen += MSG_HDR_LEN + len;
+	if (!s->dirty) {
+		TAILQ_INSERT_TAIL(&ch->dirty, s, dlink);
+		s->dirty = 1;
 	}
 	return 0;
 }
@@ -499,6 +556,9 @@ sess_close(struct sess *s, const char *why)
 
 	if (s->state == SESS_CLOSING)
 		return;
+	/* What was queued leaves before the close_notify. */
+	if ((s->dirty || s->ptlen > 0) && sess_commit(s) == -1)
+		return; /* that closed it */
 	if (s->peer != NULL)
 		peer_detach(s->peer, why);
 	if (ch->server)
@@ -745,7 +805,7 @@ chan_timeout(struct chan *ch)
 	long t = ch->server ? srv_timeout(ch) : cli_timeout(ch);
 	uint64_t now;
 
-	if (!TAILQ_EMPTY(&ch->events))
+	if (!TAILQ_EMPTY(&ch->events) || !TAILQ_EMPTY(&ch->dirty))
 		return 0;
 	if (ch->retry) {
 		now = clock_ms();
@@ -766,35 +826,60 @@ chan_retry(struct chan *ch)
 	if (!ch->retry || clock_ms() < ch->retry_at)
 		return;
 	ch->retry = 0;
-	for (size_t i = 0; i < nitems(lists); i++)
+	for (size_t i = 0; i < nitems(lists); i++) {
 		TAILQ_FOREACH(s, lists[i], link)
-	if (!TAILQ_EMPTY(&s->outq))
-		sess_drain(s);
+		{
+			if (!TAILQ_EMPTY(&s->outq))
+				sess_drain(s);
+		}
+	}
 	if (ch->cs != NULL && !TAILQ_EMPTY(&ch->cs->outq))
 		sess_drain(ch->cs);
+}
+
+/* Reads the sockets in mask (READ_*), runs the timers, retries sends. */
+static int
+process(struct chan *ch, int mask)
+{
+	int rc;
+
+	chan_flush(ch);
+	rc = ch->server ? srv_process(ch, mask) : cli_process(ch, mask);
+	chan_flush(ch); /* answers made while processing: pongs, replays */
+	chan_retry(ch);
+	return rc;
 }
 
 int
 chan_process(struct chan *ch)
 {
-	int rc = ch->server ? srv_process(ch) : cli_process(ch);
-
-	chan_retry(ch);
-	return rc;
+	return process(ch, READ_DATA | READ_MON);
 }
 
 int
 chan_poll(struct chan *ch, long timeout_ms)
 {
 	zmq_pollitem_t items[CHAN_POLLITEMS];
-	int n = chan_pollitems(ch, items, CHAN_POLLITEMS);
-	long t = chan_timeout(ch);
+	int n = chan_pollitems(ch, items, CHAN_POLLITEMS), mask = 0;
+	long t;
+
+	chan_flush(ch); /* what the application queued, before sleeping */
+	t = chan_timeout(ch);
 
 	if (t >= 0 && (timeout_ms < 0 || t < timeout_ms))
 		timeout_ms = t;
-	if (n > 0 && zmq_poll(items, n, timeout_ms) == -1 && errno != EINTR)
-		return -1;
-	if (chan_process(ch) == -1)
+	if (n > 0 && zmq_poll(items, n, timeout_ms) == -1) {
+		if (errno != EINTR)
+			return -1;
+		mask = READ_DATA | READ_MON;
+	}
+	/* zmq_poll is level-triggered for ZeroMQ sockets: what it did not
+	 * flag has nothing to read, and each empty read costs syscalls. */
+	if (n > 0 && (items[0].revents & ZMQ_POLLIN))
+		mask |= READ_DATA;
+	if (n > 1 && (items[1].revents & ZMQ_POLLIN))
+		mask |= READ_MON;
+	if (process(ch, mask) == -1)
 		return -1;
 	return TAILQ_EMPTY(&ch->events) ? 0 : 1;
 }

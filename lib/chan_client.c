@@ -101,7 +101,9 @@ cli_tls_done(struct sess *s)
 {
 	/* TLS 1.3: our handshake is done before the broker has checked
 	 * our certificate. Registered only once WELCOME comes back. */
-	sess_send_msg(s, MSG_HELLO, s->ch->epoch, CHAN_INNER_VERSION, NULL, 0);
+	if (sess_send_msg(
+		s, MSG_HELLO, s->ch->epoch, CHAN_INNER_VERSION, NULL, 0) == 0)
+		sess_commit(s); /* in the same frame as our last flight */
 }
 
 void
@@ -264,10 +266,11 @@ cli_timers(struct chan *ch)
 }
 
 int
-cli_process(struct chan *ch)
+cli_process(struct chan *ch, int mask)
 {
-	mon_read(ch);
-	for (int i = 0; i < READ_BATCH; i++)
+	if (mask & READ_MON)
+		mon_read(ch);
+	for (int i = 0; (mask & READ_DATA) && i < READ_BATCH; i++)
 		if (cli_read_one(ch) == 0)
 			break;
 	cli_timers(ch);

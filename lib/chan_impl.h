@@ -70,6 +70,10 @@ struct sess {
 	struct peer *peer;
 	uint8_t *in; /* plaintext not yet a whole message */
 	size_t inlen, incap;
+	uint8_t *pt; /* plaintext messages not yet encrypted */
+	size_t ptlen, ptcap;
+	TAILQ_ENTRY(sess) dlink; /* in chan.dirty while ptlen > 0 */
+	int dirty;
 	struct frameq outq; /* ciphertext not yet taken by the socket */
 	size_t outbytes;
 	uint64_t born, last_rx, last_tx, deadline; /* ms */
@@ -140,6 +144,7 @@ struct chan {
 	uint64_t epoch;	 /* this instance, random */
 	uint64_t serial; /* last session serial */
 	struct evq events;
+	struct sessq dirty; /* sessions with messages to encrypt and send */
 	struct peerq peers;
 	int npeers;
 	uint64_t next_handle;
@@ -176,6 +181,7 @@ int sess_input(struct sess *, const uint8_t *, size_t);
 int sess_send_msg(
     struct sess *, int type, uint64_t id, uint64_t aux, const void *, size_t);
 void sess_flush(struct sess *);
+int sess_commit(struct sess *);
 int sess_drain(struct sess *); /* 1 when its outbox is empty */
 void sess_close(struct sess *, const char *why);
 void sess_reap(struct chan *, uint64_t now);
@@ -210,7 +216,9 @@ int rr_cancel(struct peer *, uint64_t id);
 
 /* chan_server.c / chan_client.c: the socket sides */
 int srv_send(struct sess *, struct frame *);
-int srv_process(struct chan *);
+#define READ_DATA 1 /* the data socket has input */
+#define READ_MON  2 /* the monitor has events */
+int srv_process(struct chan *, int mask);
 long srv_timeout(struct chan *);
 void srv_tls_done(struct sess *);
 int srv_on_msg(struct sess *, int type, uint64_t id, uint64_t aux,
@@ -229,7 +237,7 @@ struct chan *srv_detached(
     const struct chan_config *, struct tls_ctx *tls, char *err, size_t errlen);
 
 int cli_send(struct sess *, struct frame *);
-int cli_process(struct chan *);
+int cli_process(struct chan *, int mask);
 long cli_timeout(struct chan *);
 void cli_tls_done(struct sess *);
 void cli_tls_failed(struct sess *);

@@ -440,11 +440,13 @@ srv_read_one(struct chan *ch)
 }
 
 int
-srv_process(struct chan *ch)
+srv_process(struct chan *ch, int mask)
 {
 	int rc = 1;
 
-	for (int i = 0; ch->sock != NULL && i < READ_BATCH && rc == 1; i++)
+	if (ch->sock == NULL || !(mask & READ_DATA))
+		rc = 0;
+	for (int i = 0; i < READ_BATCH && rc == 1; i++)
 		if ((rc = srv_read_one(ch)) == -1 && errno != EINTR) {
 			log_warn("chan: receive");
 			return -1;

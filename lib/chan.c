@@ -142,6 +142,22 @@ be64_put(uint8_t *p, uint64_t v)
 		p[i] = v & 0xff;
 }
 
+uint32_t
+be32_get(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+void
+be32_put(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
 uint64_t
 chan_random64(void)
 {
@@ -510,10 +526,7 @@ sess_send_msg(struct sess *s, int type, uint64_t id, uint64_t aux,
 		errno = EINVAL;
 		return -1;
 	}
-	h[0] = (uint8_t)(len >> 24);
-	h[1] = (uint8_t)(len >> 16);
-	h[2] = (uint8_t)(len >> 8);
-	h[3] = (uint8_t)len;
+	be32_put(h, (uint32_t)len);
 	h[4] = (uint8_t)type;
 	be64_put(h + 5, id);
 	be64_put(h + 13, aux);
@@ -640,7 +653,8 @@ msg_dispatch(struct sess *s, int type, uint64_t id, uint64_t aux,
 			return -1;
 		}
 		if (type == MSG_PING &&
-		    sess_send_msg(s, MSG_PONG, id, 0, NULL, 0) == -1)
+		    sess_send_msg(
+			s, MSG_PONG, id, rr_floor(s->peer), NULL, 0) == -1)
 			return -1;
 		if (rr_on_msg(s->peer, type, id, aux, p, len) == -1) {
 			/* rr_on_msg closed the session. */

@@ -99,10 +99,13 @@ cli_lost(struct chan *ch, const char *why)
 void
 cli_tls_done(struct sess *s)
 {
+	uint8_t w[4];
+
 	/* TLS 1.3: our handshake is done before the broker has checked
 	 * our certificate. Registered only once WELCOME comes back. */
-	if (sess_send_msg(
-		s, MSG_HELLO, s->ch->epoch, CHAN_INNER_VERSION, NULL, 0) == 0)
+	be32_put(w, (uint32_t)s->ch->cfg.max_pending);
+	if (sess_send_msg(s, MSG_HELLO, s->ch->epoch, CHAN_INNER_VERSION, w,
+		sizeof(w)) == 0)
 		sess_commit(s); /* in the same frame as our last flight */
 }
 
@@ -127,13 +130,14 @@ cli_on_msg(struct sess *s, int type, uint64_t id, uint64_t aux,
 	const struct tls_peer *who = tls_peer(s->tls);
 	struct peer *p = ch->srv;
 
-	(void)aux;
-	(void)data;
-	(void)len;
-	if (type != MSG_WELCOME || s->state != SESS_HELLO || id == 0) {
+	if (type != MSG_WELCOME || s->state != SESS_HELLO || id == 0 ||
+	    aux < 1 || aux > CHAN_INNER_VERSION || len < 8) {
 		sess_close(s, "protocol error: unexpected welcome");
 		return -1;
 	}
+	p->window = be32_get(data + 4) > 0 ? (int)be32_get(data + 4) : 1;
+	if (p->window > ch->cfg.max_pending)
+		p->window = ch->cfg.max_pending;
 	p->role = who->role;
 	strlcpy(p->name, who->name, sizeof(p->name));
 	if (ch->srv_epoch != id) {

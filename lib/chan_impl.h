@@ -29,14 +29,16 @@
  */
 #define MSG_HDR_LEN 21
 enum msg_type {
-	MSG_HELLO = 1, /* client: id = client epoch, aux = version */
-	MSG_WELCOME,   /* server: id = server epoch */
+	MSG_HELLO = 1, /* client: id = client epoch, aux = highest version;
+			  payload u32 max_pending */
+	MSG_WELCOME,   /* server: id = server epoch, aux = version spoken;
+			  payload u32 heartbeat_ms, u32 max_pending */
 	MSG_REQ,       /* id = request id, aux = sender's ack floor */
 	MSG_REP,       /* id = request id */
 	MSG_ONEWAY,    /* payload only */
 	MSG_PING,      /* aux = sender's ack floor */
-	MSG_PONG,
-	MSG_CLOSE /* payload = reason; the session ends */
+	MSG_PONG,      /* aux = sender's ack floor */
+	MSG_CLOSE      /* payload = reason; the session ends */
 };
 #define CHAN_INNER_VERSION 1
 
@@ -117,6 +119,7 @@ struct peer {
 	uint64_t down_since;
 	struct rr_outq out;
 	int nout;
+	int window; /* how many of our requests it takes in flight */
 	size_t outbytes;
 	uint64_t next_id;
 	struct rr_inq in;
@@ -196,6 +199,8 @@ void chan_noise(struct chan *, const char *fmt, ...)
 void hdr_pack(uint8_t *h, int kind, uint64_t sid);
 uint64_t be64_get(const uint8_t *);
 void be64_put(uint8_t *, uint64_t);
+uint32_t be32_get(const uint8_t *);
+void be32_put(uint8_t *, uint32_t);
 uint64_t chan_random64(void);
 
 /* chan_rr.c: peers and reliable requests */

@@ -29,6 +29,7 @@ peer_new(struct chan *ch, int role, const char *name, uint64_t epoch)
 	strlcpy(p->name, name, sizeof(p->name));
 	p->epoch = epoch;
 	p->next_id = 1;
+	p->window = ch->cfg.max_pending; /* until the peer says */
 	TAILQ_INIT(&p->out);
 	TAILQ_INIT(&p->in);
 	if (ch->server) {
@@ -135,19 +136,28 @@ rr_floor(const struct peer *p)
 	return o != NULL ? o->id : p->next_id;
 }
 
-/* Sends every waiting request not yet written to the current session. */
+/*
+ * Sends the waiting requests not yet written to the current session, as
+ * many as the peer takes in flight (its max_pending).
+ */
 int
 rr_resend(struct peer *p)
 {
 	struct sess *s = p->sess;
 	struct rr_out *o;
+	int inflight = 0;
 
 	if (s == NULL || s->state != SESS_READY)
 		return 0;
 	TAILQ_FOREACH(o, &p->out, link)
 	{
-		if (o->sent_on == s->serial)
+		if (o->sent_on == s->serial) {
+			inflight++;
 			continue;
+		}
+		if (inflight >= p->window)
+			break;
+		inflight++;
 		if (o->sent_on != 0)
 			s->ch->st.resent++;
 		if (sess_send_msg(
@@ -307,14 +317,12 @@ rr_on_msg(struct peer *p, int type, uint64_t id, uint64_t aux,
 		}
 		out_free(p, o);
 		ev_push(ch, CHAN_EV_REPLY, p, id, data, len, NULL);
-		return 0;
+		return rr_resend(p) == -1 && p->sess == NULL ? -1 : 0;
 	case MSG_ONEWAY:
 		ev_push(ch, CHAN_EV_MESSAGE, p, 0, data, len, NULL);
 		return 0;
-	case MSG_PING:
+	default: /* MSG_PING, MSG_PONG */
 		in_settle(p, aux);
-		return 0;
-	default: /* MSG_PONG */
 		return 0;
 	}
 }

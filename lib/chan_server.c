@@ -287,12 +287,11 @@ srv_on_msg(struct sess *s, int type, uint64_t id, uint64_t aux,
 	struct chan *ch = s->ch;
 	const struct tls_peer *who = tls_peer(s->tls);
 	struct peer *p;
-	uint8_t hb[4];
+	uint8_t w[8];
 
-	(void)data;
-	(void)len;
-	if (type != MSG_HELLO || s->state != SESS_HELLO || id == 0 ||
-	    aux != CHAN_INNER_VERSION) {
+	/* A newer client says so in aux and gets our version back. */
+	if (type != MSG_HELLO || s->state != SESS_HELLO || id == 0 || aux < 1 ||
+	    len < 4) {
 		sess_close(s, "protocol error: unexpected hello");
 		return -1;
 	}
@@ -309,12 +308,14 @@ srv_on_msg(struct sess *s, int type, uint64_t id, uint64_t aux,
 	ch->nhs--;
 	TAILQ_INSERT_TAIL(&ch->ready, s, link);
 	s->list = SL_READY;
-	hb[0] = (uint8_t)(ch->cfg.heartbeat_ms >> 24);
-	hb[1] = (uint8_t)(ch->cfg.heartbeat_ms >> 16);
-	hb[2] = (uint8_t)(ch->cfg.heartbeat_ms >> 8);
-	hb[3] = (uint8_t)ch->cfg.heartbeat_ms;
+	p->window = be32_get(data) > 0 ? (int)be32_get(data) : 1;
+	if (p->window > ch->cfg.max_pending)
+		p->window = ch->cfg.max_pending;
+	be32_put(w, (uint32_t)ch->cfg.heartbeat_ms);
+	be32_put(w + 4, (uint32_t)ch->cfg.max_pending);
 	s->state = SESS_READY;
-	if (sess_send_msg(s, MSG_WELCOME, ch->epoch, 0, hb, sizeof(hb)) == -1)
+	if (sess_send_msg(s, MSG_WELCOME, ch->epoch, CHAN_INNER_VERSION, w,
+		sizeof(w)) == -1)
 		return -1;
 	log_info("chan: %s %s connected from %s", tls_role_name(who->role),
 	    who->name, s->addr);

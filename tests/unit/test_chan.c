@@ -698,6 +698,44 @@ inner_caps(void **state)
 	side_free(sv);
 }
 
+/*
+ * A client allowed more requests in flight than the broker takes: it
+ * sends only as many as the broker's max_pending and the rest as replies
+ * come, instead of being cut off for flooding.
+ */
+static void
+window_flow(void **state)
+{
+	struct side *sv, *cl, *ss[2];
+	struct chan_config sc = config("broker"), cc = config("snuh");
+	char q[16];
+
+	(void)state;
+	sc.max_pending = 4;
+	cc.max_pending = 100;
+	pair(&sv, &cl, "snuh", &sc, &cc);
+	ss[0] = sv;
+	ss[1] = cl;
+	sv->echo = 0;
+	for (int i = 0; i < 10; i++) {
+		snprintf(q, sizeof(q), "q%d", i);
+		assert_int_equal(
+		    chan_request(cl->ch, 0, q, strlen(q), NULL), 0);
+	}
+	RUN_UNTIL(ss, 2, 5000, sv->nreq == 4);
+	run(ss, 2, 200, NULL);
+	assert_int_equal(sv->nreq, 4); /* the window holds */
+	sv->echo = 1;
+	for (uint64_t id = 1; id <= 4; id++)
+		assert_int_equal(
+		    chan_reply(sv->ch, sv->req_peer, id, "r", 1), 0);
+	RUN_UNTIL(ss, 2, 5000, cl->nrep == 10);
+	assert_int_equal(sv->nreq, 10);
+	assert_int_equal(sv->down, 0);
+	side_free(cl);
+	side_free(sv);
+}
+
 /* Revoking a connected node: the broker drops it and refuses it after. */
 static void
 revoke_connected(void **state)
@@ -736,6 +774,7 @@ main(void)
 		cmocka_unit_test(half_open_flood),
 		cmocka_unit_test(handshake_timeout),
 		cmocka_unit_test(inner_caps),
+		cmocka_unit_test(window_flow),
 		cmocka_unit_test(revoke_connected),
 	};
 

@@ -1,8 +1,9 @@
 /*
  * chan_impl.h — internals of the secure channel, shared by lib/chan.c
- * (sessions, inner messages, events, public calls), lib/chan_rr.c
- * (reliable requests), lib/chan_server.c (ROUTER side), lib/chan_client.c
- * (DEALER side) and the fuzz targets. Not for anyone else: the API is
+ * (configuration, events, event loop, public calls), lib/chan_sess.c
+ * (a session: TLS, inner messages, frames), lib/chan_rr.c (reliable
+ * requests), lib/chan_server.c (ROUTER side), lib/chan_client.c (DEALER
+ * side) and the fuzz targets. Not for anyone else: the API is
  * include/chan.h.
  */
 #ifndef TALLY_CHAN_IMPL_H
@@ -177,7 +178,7 @@ struct chan {
 	int refused;
 };
 
-/* chan.c: sessions */
+/* chan_sess.c: sessions */
 struct sess *sess_new(struct chan *);
 void sess_free(struct sess *);
 int sess_input(struct sess *, const uint8_t *, size_t);

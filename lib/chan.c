@@ -157,6 +157,7 @@ chan_random64(void)
 {
 	uint8_t b[8];
 
+	/* Without randomness no session can be safe: stop. */
 	if (RAND_bytes(b, sizeof(b)) != 1)
 		fatalx("chan: no randomness");
 	return be64_get(b) | 1; /* never 0 */
@@ -302,14 +303,22 @@ chan_noise(struct chan *ch, const char *fmt, ...)
 
 /* ------------------------------------------------------------ events */
 
-void
+/*
+ * Queues an event; -1 (logged) if memory ran out, in which case a caller
+ * holding a request or reply ends the session so it is delivered again.
+ */
+int
 ev_push(struct chan *ch, enum chan_event_type type, struct peer *p, uint64_t id,
     const void *data, size_t len, const char *reason)
 {
 	struct evnode *e;
 
-	if ((e = calloc(1, sizeof(*e))) == NULL)
-		fatal("chan: event");
+	if ((e = calloc(1, sizeof(*e))) == NULL ||
+	    (len > 0 && (e->ev.data = malloc(len)) == NULL)) {
+		free(e);
+		log_warn("chan: event");
+		return -1;
+	}
 	e->ev.type = type;
 	e->ev.id = id;
 	if (p != NULL) {
@@ -318,14 +327,13 @@ ev_push(struct chan *ch, enum chan_event_type type, struct peer *p, uint64_t id,
 		strlcpy(e->ev.name, p->name, sizeof(e->ev.name));
 	}
 	if (len > 0) {
-		if ((e->ev.data = malloc(len)) == NULL)
-			fatal("chan: event");
 		memcpy(e->ev.data, data, len);
 		e->ev.len = len;
 	}
 	if (reason != NULL)
 		strlcpy(e->ev.reason, reason, sizeof(e->ev.reason));
 	TAILQ_INSERT_TAIL(&ch->events, e, link);
+	return 0;
 }
 
 int

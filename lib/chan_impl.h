@@ -193,7 +193,7 @@ void chan_reap(struct sess *);
 void chan_wake_retry(struct chan *);
 
 /* chan.c: events and logs */
-void ev_push(struct chan *, enum chan_event_type, struct peer *, uint64_t id,
+int ev_push(struct chan *, enum chan_event_type, struct peer *, uint64_t id,
     const void *, size_t, const char *reason);
 void chan_noise(struct chan *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -293,7 +293,11 @@ on_request(struct peer *p, uint64_t id, uint64_t floor, const uint8_t *data,
 		TAILQ_INSERT_AFTER(&p->in, pos, r, link);
 	p->nin++;
 	p->nin_pending++;
-	ev_push(ch, CHAN_EV_REQUEST, p, id, data, len, NULL);
+	if (ev_push(ch, CHAN_EV_REQUEST, p, id, data, len, NULL) == -1) {
+		in_free(p, r); /* it comes again on the next session */
+		sess_close(s, "out of memory");
+		return -1;
+	}
 	return 0;
 }
 
@@ -315,10 +319,15 @@ rr_on_msg(struct peer *p, int type, uint64_t id, uint64_t aux,
 			ch->st.duplicates++; /* answered before, or cancelled */
 			return 0;
 		}
+		if (ev_push(ch, CHAN_EV_REPLY, p, id, data, len, NULL) == -1) {
+			/* Asked again on the next session, answered from
+			 * the peer's memory. */
+			sess_close(p->sess, "out of memory");
+			return -1;
+		}
 		out_free(p, o);
-		ev_push(ch, CHAN_EV_REPLY, p, id, data, len, NULL);
 		return rr_resend(p) == -1 && p->sess == NULL ? -1 : 0;
-	case MSG_ONEWAY:
+	case MSG_ONEWAY: /* best effort */
 		ev_push(ch, CHAN_EV_MESSAGE, p, 0, data, len, NULL);
 		return 0;
 	default: /* MSG_PING, MSG_PONG */

@@ -111,8 +111,12 @@ sess_flush(struct sess *s)
 		if (n > CHAN_FRAME_MAX)
 			n = CHAN_FRAME_MAX;
 		if ((f = malloc(sizeof(*f))) == NULL ||
-		    zmq_msg_init_size(&f->msg, n) == -1)
-			fatal("chan: frame");
+		    zmq_msg_init_size(&f->msg, n) == -1) {
+			/* The ciphertext stays in TLS for the next flush. */
+			free(f);
+			log_warn("chan: frame");
+			break;
+		}
 		n = tls_take(s->tls, zmq_msg_data(&f->msg), n);
 		if (n == 0) { /* cannot happen: pending said otherwise */
 			zmq_msg_close(&f->msg);

@@ -76,7 +76,7 @@ TESTLIB_SRC = $(sort $(wildcard tests/lib/*.c))
 TESTLIB_OBJ = $(TESTLIB_SRC:%.c=$(O)/%.o)
 
 .PHONY: all deps test test-rel test-san unit bench bench-progs demo demo-stop fuzz \
-	format format-check clean check-pkgs install
+	fuzz-smoke format format-check clean check-pkgs install
 .DEFAULT_GOAL := all
 
 all: check-pkgs $(PROGS)
@@ -170,7 +170,9 @@ bench-progs: check-pkgs $(PROGS) $(BENCH_BIN)
 # The whole suite, plain then sanitized; one summary line at the end.
 test: deps
 	@$(MAKE) --no-print-directory test-rel test-san
-	@tests/summary.sh build/rel/test-results build/san/test-results
+	@$(MAKE) --no-print-directory fuzz-smoke
+	@tests/summary.sh build/rel/test-results build/san/test-results \
+	    $(FUZZ_DIR)/test-results
 
 test-rel:
 	@$(MAKE) --no-print-directory O=build/rel BIN=bin unit
@@ -224,6 +226,40 @@ install: $(PROGS)
 	        >$(DESTDIR)$(SHAREDIR)/systemd/$$u && \
 	    chmod 0644 $(DESTDIR)$(SHAREDIR)/systemd/$$u || exit 1; \
 	done
+# libFuzzer targets (fuzz/*.c; fuzz/seeds.c writes their seed corpora),
+# built with clang against a copy of lib/ instrumented for fuzzing in
+# $(FUZZ_DIR)/obj (where clang's warnings are not errors: -Werror is for
+# gcc). `make fuzz-smoke` runs each over fuzz/corpus/TARGET and FUZZ_RUNS
+# more inputs; a long run: build/fuzz/TARGET -runs=N NEWDIR
+# fuzz/corpus/TARGET.
+FUZZ_CC	  ?= clang
+FUZZ_DIR   = build/fuzz
+FUZZ_RUNS ?= 2000
+FUZZ_SRC   = $(sort $(wildcard fuzz/*.c))
+FUZZ_BIN   = $(FUZZ_SRC:fuzz/%.c=$(FUZZ_DIR)/%)
+FUZZ_LIB   = $(FUZZ_DIR)/obj/libtally.a
+FUZZ_FLAGS = -std=c11 -D_DEFAULT_SOURCE -g -O1 -Wall -Wextra \
+	     -fno-omit-frame-pointer -fsanitize=address,undefined \
+	     -fno-sanitize-recover=all \
+	     -Iinclude -Ilib -I$(FUZZ_DIR)/obj/proto $(PKG_CFLAGS)
+
+fuzz: check-pkgs
+	@$(MAKE) -s --no-print-directory O=$(FUZZ_DIR)/obj CC=$(FUZZ_CC) SAN=1 \
+	    CFLAGS="-fsanitize=fuzzer-no-link -Wno-error" $(FUZZ_LIB)
+	@$(MAKE) -s --no-print-directory $(FUZZ_BIN)
+
+$(FUZZ_DIR)/seeds: fuzz/seeds.c $(FUZZ_LIB)
+	$(E) "  FUZZLD  $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -o $@ $< \
+	    $(FUZZ_LIB) $(PKG_LIBS) -lm
+
+$(FUZZ_DIR)/%: fuzz/%.c $(FUZZ_LIB)
+	$(E) "  FUZZLD  $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< \
+	    $(FUZZ_LIB) $(PKG_LIBS) -lm
+
+fuzz-smoke: fuzz
+	@fuzz/smoke.sh $(FUZZ_DIR) $(FUZZ_RUNS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

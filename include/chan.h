@@ -20,9 +20,11 @@
  *   chan_send()     one-way and best effort (progress notes): delivered
  *                   only if the current session survives.
  *
- * Use: put chan_pollitems() into a zmq_poll() with a timeout no longer
- * than chan_timeout(), then call chan_process() and drain chan_next()
- * (or simply loop on chan_poll()). Single-threaded; no call blocks.
+ * Use: call chan_flush(), put chan_pollitems() into a zmq_poll() with a
+ * timeout no longer than chan_timeout(), then call chan_process() and
+ * drain chan_next() (or simply loop on chan_poll(), which does all that).
+ * Messages queued by the calls below leave at the next chan_flush(), so a
+ * burst shares TLS records and frames. Single-threaded; no call blocks.
  * A client counts as registered (CHAN_EV_UP) only once the broker has
  * verified its certificate and answered inside the session.
  */
@@ -94,8 +96,11 @@ const struct tls_peer *chan_self(const struct chan *);
 
 /* Event loop integration. */
 int chan_pollitems(struct chan *, zmq_pollitem_t *items, int nitems);
-long chan_timeout(struct chan *); /* ms until chan_process() is due */
-int chan_process(struct chan *);  /* reads, runs timers, retries sends */
+/* Sends what was queued since the last call; call it before sleeping. */
+void chan_flush(struct chan *);
+/* ms until chan_process() is due; 0 while anything waits to be sent */
+long chan_timeout(struct chan *);
+int chan_process(struct chan *); /* flushes, reads, runs timers, retries */
 /* Polls for at most timeout_ms and processes; 1 if events are waiting,
  * 0 if none, -1 on a ZeroMQ error. */
 int chan_poll(struct chan *, long timeout_ms);

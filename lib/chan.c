@@ -1,13 +1,12 @@
 /*
- * chan.c — owns what both ends of the secure channel share: the
- * configuration, a session's life (ciphertext in, plaintext messages out,
- * ciphertext queued until the socket takes it), the inner message framing,
- * the event queue, and the public calls that dispatch to chan_server.c or
- * chan_client.c.
+ * chan.c — owns what both ends of the secure channel share outside a
+ * session (lib/chan_sess.c): the configuration, creating and freeing a
+ * channel, the event queue, rate-limited logs about strangers, the event
+ * loop (flush, poll, process, retry) and the public calls, which dispatch
+ * to lib/chan_rr.c, chan_server.c or chan_client.c.
  *
- * It must never put application bytes on the wire outside TLS, never act
- * on a message before its length is bounded, and never drop ciphertext of
- * a live session: a send the socket refuses stays queued and is retried.
+ * It must never block, and never hand the application an event about a
+ * peer whose certificate was not verified.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -23,11 +22,7 @@
 #include "util.h"
 #include "wire.h"
 
-#define RETRY_MS      5	   /* resend attempt after EAGAIN/EHOSTUNREACH */
-#define CLOSING_MS    1000 /* how long a closing session may flush */
-#define QUIET_MS      250  /* and how long it absorbs its peer's last words */
-#define NOISE_PER_SEC 10   /* log lines per second about strangers */
-#define READ_CHUNK    16384
+#define NOISE_PER_SEC 20 /* log lines a second per kind of noise */
 
 void
 chan_config_default(struct chan_config *c)
@@ -141,11 +136,28 @@ be64_put(uint8_t *p, uint64_t v)
 		p[i] = v & 0xff;
 }
 
+uint32_t
+be32_get(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+void
+be32_put(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
 uint64_t
 chan_random64(void)
 {
 	uint8_t b[8];
 
+	/* Without randomness no session can be safe: stop. */
 	if (RAND_bytes(b, sizeof(b)) != 1)
 		fatalx("chan: no randomness");
 	return be64_get(b) | 1; /* never 0 */
@@ -160,7 +172,8 @@ hdr_pack(uint8_t *h, int kind, uint64_t sid)
 }
 
 struct chan *
-chan_alloc(int server, const struct chan_config *cfg, char *err, size_t errlen)
+chan_alloc(int server, const struct chan_config *cfg, struct tls_ctx *borrowed,
+    char *err, size_t errlen)
 {
 	struct chan *ch;
 
@@ -176,10 +189,16 @@ chan_alloc(int server, const struct chan_config *cfg, char *err, size_t errlen)
 	ch->cfg.allow = ch->cfg.broker_name = NULL; /* not kept */
 	ch->epoch = chan_random64();
 	TAILQ_INIT(&ch->events);
+	TAILQ_INIT(&ch->dirty);
 	TAILQ_INIT(&ch->peers);
 	TAILQ_INIT(&ch->hs);
 	TAILQ_INIT(&ch->ready);
 	TAILQ_INIT(&ch->closing);
+	if (borrowed != NULL) {
+		ch->tls = borrowed;
+		return ch;
+	}
+	ch->own_tls = 1;
 	ch->tls = tls_ctx_new(server ? TLS_SERVER : TLS_CLIENT, cfg->ca,
 	    cfg->crl, cfg->cert, cfg->key, err, errlen);
 	if (ch->tls == NULL) {
@@ -214,7 +233,8 @@ chan_free(struct chan *ch)
 		zmq_close(ch->sock);
 	if (ch->own_ctx)
 		zmq_ctx_term(ch->zctx);
-	tls_ctx_free(ch->tls);
+	if (ch->own_tls)
+		tls_ctx_free(ch->tls);
 	free(ch);
 }
 
@@ -232,27 +252,49 @@ chan_self(const struct chan *ch)
 
 /* ------------------------------------------------------------ logs */
 
-/* Logs about unauthenticated input, at most NOISE_PER_SEC a second. */
+/* Reports what a kind of noise dropped in its last second. */
+static void
+noise_flush(struct noise *z)
+{
+	if (z->dropped > 0)
+		log_warnx("chan: %d more like \"%.40s...\" suppressed",
+		    z->dropped, z->fmt);
+	z->dropped = 0;
+	z->n = 0;
+}
+
+/*
+ * Logs about unauthenticated input: at most NOISE_PER_SEC a second of
+ * each kind (format), so a flood cannot fill the logs nor hide the other
+ * kinds.
+ */
 void
 chan_noise(struct chan *ch, const char *fmt, ...)
 {
 	uint64_t sec = clock_ms() / 1000;
+	struct noise *z = NULL;
 	char msg[512];
 	va_list ap;
 
-	if (sec != ch->noise_sec) {
-		if (ch->noise_dropped > 0)
-			log_warnx("chan: %d similar messages suppressed",
-			    ch->noise_dropped);
-		ch->noise_sec = sec;
-		ch->noise_n = 0;
-		ch->noise_dropped = 0;
+	for (size_t i = 0; i < nitems(ch->noise); i++) {
+		if (ch->noise[i].fmt == fmt) {
+			z = &ch->noise[i];
+			break;
+		}
+		if (z == NULL || ch->noise[i].sec < z->sec)
+			z = &ch->noise[i]; /* the stalest, if none matches */
 	}
-	if (ch->noise_n >= NOISE_PER_SEC) {
-		ch->noise_dropped++;
+	if (z->fmt != fmt || z->sec != sec) {
+		if (z->fmt != NULL)
+			noise_flush(z);
+		z->fmt = fmt;
+		z->sec = sec;
+	}
+	if (z->n >= NOISE_PER_SEC) {
+		z->dropped++;
 		return;
 	}
-	ch->noise_n++;
+	z->n++;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -261,14 +303,22 @@ chan_noise(struct chan *ch, const char *fmt, ...)
 
 /* ------------------------------------------------------------ events */
 
-void
+/*
+ * Queues an event; -1 (logged) if memory ran out, in which case a caller
+ * holding a request or reply ends the session so it is delivered again.
+ */
+int
 ev_push(struct chan *ch, enum chan_event_type type, struct peer *p, uint64_t id,
     const void *data, size_t len, const char *reason)
 {
 	struct evnode *e;
 
-	if ((e = calloc(1, sizeof(*e))) == NULL)
-		fatal("chan: event");
+	if ((e = calloc(1, sizeof(*e))) == NULL ||
+	    (len > 0 && (e->ev.data = malloc(len)) == NULL)) {
+		free(e);
+		log_warn("chan: event");
+		return -1;
+	}
 	e->ev.type = type;
 	e->ev.id = id;
 	if (p != NULL) {
@@ -277,14 +327,13 @@ ev_push(struct chan *ch, enum chan_event_type type, struct peer *p, uint64_t id,
 		strlcpy(e->ev.name, p->name, sizeof(e->ev.name));
 	}
 	if (len > 0) {
-		if ((e->ev.data = malloc(len)) == NULL)
-			fatal("chan: event");
 		memcpy(e->ev.data, data, len);
 		e->ev.len = len;
 	}
 	if (reason != NULL)
 		strlcpy(e->ev.reason, reason, sizeof(e->ev.reason));
 	TAILQ_INSERT_TAIL(&ch->events, e, link);
+	return 0;
 }
 
 int
@@ -308,393 +357,6 @@ chan_event_clear(struct chan_event *ev)
 	ev->len = 0;
 }
 
-/* ------------------------------------------------------------ sessions */
-
-struct sess *
-sess_new(struct chan *ch)
-{
-	struct sess *s;
-
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return NULL;
-	if ((s->tls = tls_new(ch->tls)) == NULL) {
-		free(s);
-		return NULL;
-	}
-	s->ch = ch;
-	s->serial = ++ch->serial;
-	s->state = SESS_HANDSHAKE;
-	TAILQ_INIT(&s->outq);
-	s->born = s->last_rx = s->last_tx = clock_ms();
-	s->deadline = s->born + ch->cfg.handshake_timeout_ms;
-	ch->st.opened++;
-	return s;
-}
-
-void
-sess_free(struct sess *s)
-{
-	struct frame *f;
-
-	if (s == NULL)
-		return;
-	while ((f = TAILQ_FIRST(&s->outq)) != NULL) {
-		TAILQ_REMOVE(&s->outq, f, link);
-		zmq_msg_close(&f->msg);
-		free(f);
-	}
-	tls_free(s->tls);
-	free(s->in);
-	free(s);
-}
-
-/* Tries to hand every queued frame to the socket; 1 once none is left. */
-int
-sess_drain(struct sess *s)
-{
-	struct chan *ch = s->ch;
-	struct frame *f;
-
-	while ((f = TAILQ_FIRST(&s->outq)) != NULL) {
-		size_t n = zmq_msg_size(&f->msg);
-		int rc = ch->server ? srv_send(s, f) : cli_send(s, f);
-
-		if (rc == -1) {
-			/* EAGAIN or EHOSTUNREACH: keep it, try again. */
-			ch->st.deferred++;
-			chan_wake_retry(ch);
-			return 0;
-		}
-		TAILQ_REMOVE(&s->outq, f, link);
-		free(f);
-		s->outbytes -= n;
-		ch->st.bytes_out += n;
-	}
-	return 1;
-}
-
-void
-chan_wake_retry(struct chan *ch)
-{
-	if (!ch->retry) {
-		ch->retry = 1;
-		ch->retry_at = clock_ms() + RETRY_MS;
-	}
-}
-
-/* Moves the ciphertext TLS produced into frames and tries to send them. */
-void
-sess_flush(struct sess *s)
-{
-	size_t n;
-
-	while ((n = tls_pending(s->tls)) > 0) {
-		struct frame *f;
-
-		if (n > CHAN_FRAME_MAX)
-			n = CHAN_FRAME_MAX;
-		if ((f = malloc(sizeof(*f))) == NULL ||
-		    zmq_msg_init_size(&f->msg, n) == -1)
-			fatal("chan: frame");
-		n = tls_take(s->tls, zmq_msg_data(&f->msg), n);
-		if (n == 0) { /* cannot happen: pending said otherwise */
-			zmq_msg_close(&f->msg);
-			free(f);
-			break;
-		}
-		if (n < zmq_msg_size(&f->msg)) {
-			zmq_msg_t m;
-			zmq_msg_init_size(&m, n);
-			memcpy(zmq_msg_data(&m), zmq_msg_data(&f->msg), n);
-			zmq_msg_close(&f->msg);
-			f->msg = m;
-		}
-		TAILQ_INSERT_TAIL(&s->outq, f, link);
-		s->outbytes += n;
-	}
-	if (!TAILQ_EMPTY(&s->outq))
-		sess_drain(s);
-}
-
-int
-sess_send_msg(struct sess *s, int type, uint64_t id, uint64_t aux,
-    const void *data, size_t len)
-{
-	uint8_t buf[READ_CHUNK];
-	uint8_t *h = buf;
-
-	if (s->state == SESS_CLOSING || !tls_done(s->tls))
-		return -1;
-	if (len > (size_t)s->ch->cfg.max_message) {
-		errno = EINVAL;
-		return -1;
-	}
-	h[0] = (uint8_t)(len >> 24);
-	h[1] = (uint8_t)(len >> 16);
-	h[2] = (uint8_t)(len >> 8);
-	h[3] = (uint8_t)len;
-	h[4] = (uint8_t)type;
-	be64_put(h + 5, id);
-	be64_put(h + 13, aux);
-	/* Small messages go out as one record. */
-	if (len <= sizeof(buf) - MSG_HDR_LEN) {
-		if (len > 0)
-			memcpy(buf + MSG_HDR_LEN, data, len);
-		if (tls_write(s->tls, buf, MSG_HDR_LEN + len) == -1)
-			return -1;
-	} else if (tls_write(s->tls, buf, MSG_HDR_LEN) == -1 ||
-	    tls_write(s->tls, data, len) == -1)
-		return -1;
-	s->last_tx = clock_ms();
-	sess_flush(s);
-	if (s->outbytes > (size_t)s->ch->cfg.max_buffer) {
-		char why[96];
-		snprintf(why, sizeof(why),
-		    "peer not reading: %zu bytes unsent (cap %lld)",
-		    s->outbytes, (long long)s->ch->cfg.max_buffer);
-		sess_close(s, why);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Ends a session: the peer (if any) goes down, a close_notify is queued
- * behind whatever is still unsent, and the session is freed once that
- * left or after CLOSING_MS.
- */
-void
-sess_close(struct sess *s, const char *why)
-{
-	struct chan *ch = s->ch;
-
-	if (s->state == SESS_CLOSING)
-		return;
-	if (s->peer != NULL)
-		peer_detach(s->peer, why);
-	if (ch->server)
-		srv_sess_closed(s);
-	else
-		cli_sess_closed(s);
-	s->state = SESS_CLOSING;
-	s->closed_at = clock_ms();
-	s->deadline = s->closed_at + CLOSING_MS;
-	tls_close(s->tls);
-	sess_flush(s);
-	TAILQ_INSERT_TAIL(&ch->closing, s, link);
-	s->list = SL_CLOSING;
-	ch->nclosing++;
-	/* Closing sessions are capped like live ones. */
-	while (ch->nclosing > ch->cfg.max_sessions)
-		chan_reap(TAILQ_FIRST(&ch->closing));
-}
-
-/* Frees a closing session. */
-void
-chan_reap(struct sess *s)
-{
-	struct chan *ch = s->ch;
-
-	TAILQ_REMOVE(&ch->closing, s, link);
-	ch->nclosing--;
-	if (ch->server)
-		srv_forget(s);
-	sess_free(s);
-}
-
-/* Frees the closing sessions that are done. */
-void
-sess_reap(struct chan *ch, uint64_t now)
-{
-	struct sess *s, *next;
-
-	for (s = TAILQ_FIRST(&ch->closing); s != NULL; s = next) {
-		next = TAILQ_NEXT(s, link);
-		if ((TAILQ_EMPTY(&s->outq) && now - s->closed_at >= QUIET_MS) ||
-		    s->deadline <= now)
-			chan_reap(s);
-	}
-}
-
-/* Checks and passes on one inner message. -1 when the session ended. */
-static int
-msg_dispatch(struct sess *s, int type, uint64_t id, uint64_t aux,
-    const uint8_t *p, size_t len)
-{
-	char why[CHAN_REASON_MAX];
-
-	switch (type) {
-	case MSG_HELLO:
-	case MSG_WELCOME:
-		return s->ch->server ? srv_on_msg(s, type, id, aux, p, len)
-				     : cli_on_msg(s, type, id, aux, p, len);
-	case MSG_CLOSE: {
-		char r[128];
-		size_t n = len < sizeof(r) - 1 ? len : sizeof(r) - 1;
-
-		for (size_t i = 0; i < n; i++)
-			r[i] = (p[i] >= 0x20 && p[i] < 0x7f) ? (char)p[i] : '?';
-		r[n] = '\0';
-		snprintf(why, sizeof(why), "peer closed the session: %s", r);
-		sess_close(s, why);
-		return -1;
-	}
-	case MSG_REQ:
-	case MSG_REP:
-	case MSG_ONEWAY:
-	case MSG_PING:
-	case MSG_PONG:
-		if (s->state != SESS_READY || s->peer == NULL) {
-			sess_close(s,
-			    "protocol error: message before "
-			    "hello");
-			return -1;
-		}
-		if (type == MSG_PING &&
-		    sess_send_msg(s, MSG_PONG, id, 0, NULL, 0) == -1)
-			return -1;
-		if (rr_on_msg(s->peer, type, id, aux, p, len) == -1) {
-			/* rr_on_msg closed the session. */
-			return -1;
-		}
-		return s->state == SESS_CLOSING ? -1 : 0;
-	default:
-		snprintf(why, sizeof(why),
-		    "protocol error: unknown message type %d", type);
-		sess_close(s, why);
-		return -1;
-	}
-}
-
-/* Makes room for need more plaintext bytes, within the cap. */
-static int
-in_reserve(struct sess *s, size_t need)
-{
-	size_t cap = s->incap ? s->incap : READ_CHUNK + MSG_HDR_LEN;
-	uint8_t *p;
-
-	if (s->inlen + need <= s->incap)
-		return 0;
-	while (cap < s->inlen + need)
-		cap *= 2;
-	if ((p = realloc(s->in, cap)) == NULL)
-		return -1;
-	s->in = p;
-	s->incap = cap;
-	return 0;
-}
-
-/* Cuts whole messages off the plaintext buffer. -1 when it ended. */
-static int
-in_parse(struct sess *s)
-{
-	size_t off = 0;
-	int rc = 0;
-
-	while (s->inlen - off >= MSG_HDR_LEN) {
-		const uint8_t *h = s->in + off;
-		size_t len = (size_t)h[0] << 24 | (size_t)h[1] << 16 |
-		    (size_t)h[2] << 8 | h[3];
-
-		if (len > (size_t)s->ch->cfg.max_message) {
-			char why[96];
-			snprintf(why, sizeof(why),
-			    "protocol error: message of %zu bytes over the "
-			    "cap",
-			    len);
-			sess_close(s, why);
-			return -1;
-		}
-		if (s->inlen - off < MSG_HDR_LEN + len)
-			break;
-		rc = msg_dispatch(s, h[4], be64_get(h + 5), be64_get(h + 13),
-		    h + MSG_HDR_LEN, len);
-		off += MSG_HDR_LEN + len;
-		if (rc == -1)
-			return -1;
-	}
-	if (off > 0) {
-		memmove(s->in, s->in + off, s->inlen - off);
-		s->inlen -= off;
-	}
-	return 0;
-}
-
-/* Reads all plaintext the input so far allows. -1 when it ended. */
-static int
-sess_read(struct sess *s)
-{
-	ssize_t n;
-
-	for (;;) {
-		if (in_reserve(s, READ_CHUNK) == -1) {
-			sess_close(s, "out of memory");
-			return -1;
-		}
-		n = tls_read(s->tls, s->in + s->inlen, READ_CHUNK);
-		if (n == 0)
-			return 0;
-		if (n < 0) {
-			if (s->state != SESS_READY && !s->ch->server) {
-				cli_tls_failed(s);
-				return -1;
-			}
-			sess_close(s, tls_error(s->tls));
-			return -1;
-		}
-		s->inlen += (size_t)n;
-		if (in_parse(s) == -1)
-			return -1;
-	}
-}
-
-/*
- * One frame of ciphertext from the peer: advances the handshake, then
- * reads and dispatches whatever plaintext it completes. -1 when the
- * session ended (it is then closing, not freed).
- */
-int
-sess_input(struct sess *s, const uint8_t *data, size_t len)
-{
-	enum tls_state st;
-
-	if (s->state == SESS_CLOSING)
-		return -1;
-	s->last_rx = clock_ms();
-	s->ch->st.bytes_in += len;
-	if (tls_feed(s->tls, data, len) == -1) {
-		sess_close(s, tls_error(s->tls));
-		return -1;
-	}
-	if (s->state == SESS_HANDSHAKE) {
-		st = tls_handshake(s->tls);
-		if (st != TLS_DONE)
-			sess_flush(s); /* our flight, or the refusing alert */
-		if (st == TLS_FAILED) {
-			s->ch->st.refused++;
-			if (s->ch->server) {
-				chan_noise(s->ch, "chan: refused %s: %s",
-				    s->addr, tls_error(s->tls));
-				sess_close(s, tls_error(s->tls));
-			} else
-				cli_tls_failed(s);
-			return -1;
-		}
-		if (st == TLS_WANT)
-			return 0;
-		s->state = SESS_HELLO;
-		/* The client's last flight and its HELLO leave as one frame. */
-		if (s->ch->server)
-			srv_tls_done(s);
-		else
-			cli_tls_done(s);
-		if (s->state == SESS_CLOSING)
-			return -1;
-		sess_flush(s);
-	}
-	return sess_read(s);
-}
-
 /* ------------------------------------------------------------ public */
 
 int
@@ -716,7 +378,7 @@ chan_timeout(struct chan *ch)
 	long t = ch->server ? srv_timeout(ch) : cli_timeout(ch);
 	uint64_t now;
 
-	if (!TAILQ_EMPTY(&ch->events))
+	if (!TAILQ_EMPTY(&ch->events) || !TAILQ_EMPTY(&ch->dirty))
 		return 0;
 	if (ch->retry) {
 		now = clock_ms();
@@ -737,35 +399,60 @@ chan_retry(struct chan *ch)
 	if (!ch->retry || clock_ms() < ch->retry_at)
 		return;
 	ch->retry = 0;
-	for (size_t i = 0; i < nitems(lists); i++)
+	for (size_t i = 0; i < nitems(lists); i++) {
 		TAILQ_FOREACH(s, lists[i], link)
-	if (!TAILQ_EMPTY(&s->outq))
-		sess_drain(s);
+		{
+			if (!TAILQ_EMPTY(&s->outq))
+				sess_drain(s);
+		}
+	}
 	if (ch->cs != NULL && !TAILQ_EMPTY(&ch->cs->outq))
 		sess_drain(ch->cs);
+}
+
+/* Reads the sockets in mask (READ_*), runs the timers, retries sends. */
+static int
+process(struct chan *ch, int mask)
+{
+	int rc;
+
+	chan_flush(ch);
+	rc = ch->server ? srv_process(ch, mask) : cli_process(ch, mask);
+	chan_flush(ch); /* answers made while processing: pongs, replays */
+	chan_retry(ch);
+	return rc;
 }
 
 int
 chan_process(struct chan *ch)
 {
-	int rc = ch->server ? srv_process(ch) : cli_process(ch);
-
-	chan_retry(ch);
-	return rc;
+	return process(ch, READ_DATA | READ_MON);
 }
 
 int
 chan_poll(struct chan *ch, long timeout_ms)
 {
 	zmq_pollitem_t items[CHAN_POLLITEMS];
-	int n = chan_pollitems(ch, items, CHAN_POLLITEMS);
-	long t = chan_timeout(ch);
+	int n = chan_pollitems(ch, items, CHAN_POLLITEMS), mask = 0;
+	long t;
+
+	chan_flush(ch); /* what the application queued, before sleeping */
+	t = chan_timeout(ch);
 
 	if (t >= 0 && (timeout_ms < 0 || t < timeout_ms))
 		timeout_ms = t;
-	if (n > 0 && zmq_poll(items, n, timeout_ms) == -1 && errno != EINTR)
-		return -1;
-	if (chan_process(ch) == -1)
+	if (n > 0 && zmq_poll(items, n, timeout_ms) == -1) {
+		if (errno != EINTR)
+			return -1;
+		mask = READ_DATA | READ_MON;
+	}
+	/* zmq_poll is level-triggered for ZeroMQ sockets: what it did not
+	 * flag has nothing to read, and each empty read costs syscalls. */
+	if (n > 0 && (items[0].revents & ZMQ_POLLIN))
+		mask |= READ_DATA;
+	if (n > 1 && (items[1].revents & ZMQ_POLLIN))
+		mask |= READ_MON;
+	if (process(ch, mask) == -1)
 		return -1;
 	return TAILQ_EMPTY(&ch->events) ? 0 : 1;
 }

@@ -99,9 +99,14 @@ cli_lost(struct chan *ch, const char *why)
 void
 cli_tls_done(struct sess *s)
 {
+	uint8_t w[4];
+
 	/* TLS 1.3: our handshake is done before the broker has checked
 	 * our certificate. Registered only once WELCOME comes back. */
-	sess_send_msg(s, MSG_HELLO, s->ch->epoch, CHAN_INNER_VERSION, NULL, 0);
+	be32_put(w, (uint32_t)s->ch->cfg.max_pending);
+	if (sess_send_msg(s, MSG_HELLO, s->ch->epoch, CHAN_INNER_VERSION, w,
+		sizeof(w)) == 0)
+		sess_commit(s); /* in the same frame as our last flight */
 }
 
 void
@@ -125,13 +130,14 @@ cli_on_msg(struct sess *s, int type, uint64_t id, uint64_t aux,
 	const struct tls_peer *who = tls_peer(s->tls);
 	struct peer *p = ch->srv;
 
-	(void)aux;
-	(void)data;
-	(void)len;
-	if (type != MSG_WELCOME || s->state != SESS_HELLO || id == 0) {
+	if (type != MSG_WELCOME || s->state != SESS_HELLO || id == 0 ||
+	    aux < 1 || aux > CHAN_INNER_VERSION || len < 8) {
 		sess_close(s, "protocol error: unexpected welcome");
 		return -1;
 	}
+	p->window = be32_get(data + 4) > 0 ? (int)be32_get(data + 4) : 1;
+	if (p->window > ch->cfg.max_pending)
+		p->window = ch->cfg.max_pending;
 	p->role = who->role;
 	strlcpy(p->name, who->name, sizeof(p->name));
 	if (ch->srv_epoch != id) {
@@ -264,10 +270,11 @@ cli_timers(struct chan *ch)
 }
 
 int
-cli_process(struct chan *ch)
+cli_process(struct chan *ch, int mask)
 {
-	mon_read(ch);
-	for (int i = 0; i < READ_BATCH; i++)
+	if (mask & READ_MON)
+		mon_read(ch);
+	for (int i = 0; (mask & READ_DATA) && i < READ_BATCH; i++)
 		if (cli_read_one(ch) == 0)
 			break;
 	cli_timers(ch);
@@ -337,7 +344,7 @@ chan_client_new(void *zctx, const char *endpoint, const struct chan_config *cfg,
 {
 	struct chan *ch;
 
-	if ((ch = chan_alloc(0, cfg, err, errlen)) == NULL)
+	if ((ch = chan_alloc(0, cfg, NULL, err, errlen)) == NULL)
 		return NULL;
 	if (cfg->broker_name != NULL &&
 	    tls_ctx_expect_name(ch->tls, cfg->broker_name) == -1) {

@@ -1,8 +1,9 @@
 /*
  * chan_impl.h — internals of the secure channel, shared by lib/chan.c
- * (sessions, inner messages, events, public calls), lib/chan_rr.c
- * (reliable requests), lib/chan_server.c (ROUTER side), lib/chan_client.c
- * (DEALER side) and the fuzz targets. Not for anyone else: the API is
+ * (configuration, events, event loop, public calls), lib/chan_sess.c
+ * (a session: TLS, inner messages, frames), lib/chan_rr.c (reliable
+ * requests), lib/chan_server.c (ROUTER side), lib/chan_client.c (DEALER
+ * side) and the fuzz targets. Not for anyone else: the API is
  * include/chan.h.
  */
 #ifndef TALLY_CHAN_IMPL_H
@@ -29,14 +30,16 @@
  */
 #define MSG_HDR_LEN 21
 enum msg_type {
-	MSG_HELLO = 1, /* client: id = client epoch, aux = version */
-	MSG_WELCOME,   /* server: id = server epoch */
+	MSG_HELLO = 1, /* client: id = client epoch, aux = highest version;
+			  payload u32 max_pending */
+	MSG_WELCOME,   /* server: id = server epoch, aux = version spoken;
+			  payload u32 heartbeat_ms, u32 max_pending */
 	MSG_REQ,       /* id = request id, aux = sender's ack floor */
 	MSG_REP,       /* id = request id */
 	MSG_ONEWAY,    /* payload only */
 	MSG_PING,      /* aux = sender's ack floor */
-	MSG_PONG,
-	MSG_CLOSE /* payload = reason; the session ends */
+	MSG_PONG,      /* aux = sender's ack floor */
+	MSG_CLOSE      /* payload = reason; the session ends */
 };
 #define CHAN_INNER_VERSION 1
 
@@ -70,6 +73,10 @@ struct sess {
 	struct peer *peer;
 	uint8_t *in; /* plaintext not yet a whole message */
 	size_t inlen, incap;
+	uint8_t *pt; /* plaintext messages not yet encrypted */
+	size_t ptlen, ptcap;
+	TAILQ_ENTRY(sess) dlink; /* in chan.dirty while ptlen > 0 */
+	int dirty;
 	struct frameq outq; /* ciphertext not yet taken by the socket */
 	size_t outbytes;
 	uint64_t born, last_rx, last_tx, deadline; /* ms */
@@ -113,6 +120,7 @@ struct peer {
 	uint64_t down_since;
 	struct rr_outq out;
 	int nout;
+	int window; /* how many of our requests it takes in flight */
 	size_t outbytes;
 	uint64_t next_id;
 	struct rr_inq in;
@@ -136,18 +144,22 @@ struct chan {
 	void *sock;
 	char endpoint[256];
 	struct tls_ctx *tls;
+	int own_tls;
 	uint64_t epoch;	 /* this instance, random */
 	uint64_t serial; /* last session serial */
 	struct evq events;
+	struct sessq dirty; /* sessions with messages to encrypt and send */
 	struct peerq peers;
 	int npeers;
 	uint64_t next_handle;
 	int retry; /* an outbox was left non-empty */
 	uint64_t retry_at;
 	struct chan_stats st;
-	uint64_t noise_sec; /* rate limit of logs about strangers */
-	int noise_n;
-	int noise_dropped;
+	struct noise {		 /* rate limit of logs about strangers, */
+		const char *fmt; /* per kind of message */
+		uint64_t sec;
+		int n, dropped;
+	} noise[8];
 	/* server */
 	struct sess **htab;
 	size_t hsize;
@@ -166,13 +178,14 @@ struct chan {
 	int refused;
 };
 
-/* chan.c: sessions */
+/* chan_sess.c: sessions */
 struct sess *sess_new(struct chan *);
 void sess_free(struct sess *);
 int sess_input(struct sess *, const uint8_t *, size_t);
 int sess_send_msg(
     struct sess *, int type, uint64_t id, uint64_t aux, const void *, size_t);
 void sess_flush(struct sess *);
+int sess_commit(struct sess *);
 int sess_drain(struct sess *); /* 1 when its outbox is empty */
 void sess_close(struct sess *, const char *why);
 void sess_reap(struct chan *, uint64_t now);
@@ -180,13 +193,15 @@ void chan_reap(struct sess *);
 void chan_wake_retry(struct chan *);
 
 /* chan.c: events and logs */
-void ev_push(struct chan *, enum chan_event_type, struct peer *, uint64_t id,
+int ev_push(struct chan *, enum chan_event_type, struct peer *, uint64_t id,
     const void *, size_t, const char *reason);
 void chan_noise(struct chan *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void hdr_pack(uint8_t *h, int kind, uint64_t sid);
 uint64_t be64_get(const uint8_t *);
 void be64_put(uint8_t *, uint64_t);
+uint32_t be32_get(const uint8_t *);
+void be32_put(uint8_t *, uint32_t);
 uint64_t chan_random64(void);
 
 /* chan_rr.c: peers and reliable requests */
@@ -207,7 +222,9 @@ int rr_cancel(struct peer *, uint64_t id);
 
 /* chan_server.c / chan_client.c: the socket sides */
 int srv_send(struct sess *, struct frame *);
-int srv_process(struct chan *);
+#define READ_DATA 1 /* the data socket has input */
+#define READ_MON  2 /* the monitor has events */
+int srv_process(struct chan *, int mask);
 long srv_timeout(struct chan *);
 void srv_tls_done(struct sess *);
 int srv_on_msg(struct sess *, int type, uint64_t id, uint64_t aux,
@@ -218,10 +235,15 @@ void srv_free(struct chan *);
 int srv_input(struct chan *, const uint8_t *rid, size_t ridlen,
     const uint8_t *hdr, size_t hlen, const uint8_t *data, size_t dlen,
     const char *addr);
-struct chan *srv_detached(const struct chan_config *, char *err, size_t errlen);
+/*
+ * A server without a socket (what it sends is discarded), fed through
+ * srv_input(): for fuzzing. With tls non-NULL it borrows that context.
+ */
+struct chan *srv_detached(
+    const struct chan_config *, struct tls_ctx *tls, char *err, size_t errlen);
 
 int cli_send(struct sess *, struct frame *);
-int cli_process(struct chan *);
+int cli_process(struct chan *, int mask);
 long cli_timeout(struct chan *);
 void cli_tls_done(struct sess *);
 void cli_tls_failed(struct sess *);
@@ -231,7 +253,7 @@ void cli_sess_closed(struct sess *);
 void cli_free(struct chan *);
 
 /* chan.c: common set-up of both sides */
-struct chan *chan_alloc(
-    int server, const struct chan_config *, char *err, size_t errlen);
+struct chan *chan_alloc(int server, const struct chan_config *,
+    struct tls_ctx *borrowed, char *err, size_t errlen);
 
 #endif

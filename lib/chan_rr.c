@@ -29,6 +29,7 @@ peer_new(struct chan *ch, int role, const char *name, uint64_t epoch)
 	strlcpy(p->name, name, sizeof(p->name));
 	p->epoch = epoch;
 	p->next_id = 1;
+	p->window = ch->cfg.max_pending; /* until the peer says */
 	TAILQ_INIT(&p->out);
 	TAILQ_INIT(&p->in);
 	if (ch->server) {
@@ -135,19 +136,28 @@ rr_floor(const struct peer *p)
 	return o != NULL ? o->id : p->next_id;
 }
 
-/* Sends every waiting request not yet written to the current session. */
+/*
+ * Sends the waiting requests not yet written to the current session, as
+ * many as the peer takes in flight (its max_pending).
+ */
 int
 rr_resend(struct peer *p)
 {
 	struct sess *s = p->sess;
 	struct rr_out *o;
+	int inflight = 0;
 
 	if (s == NULL || s->state != SESS_READY)
 		return 0;
 	TAILQ_FOREACH(o, &p->out, link)
 	{
-		if (o->sent_on == s->serial)
+		if (o->sent_on == s->serial) {
+			inflight++;
 			continue;
+		}
+		if (inflight >= p->window)
+			break;
+		inflight++;
 		if (o->sent_on != 0)
 			s->ch->st.resent++;
 		if (sess_send_msg(
@@ -283,7 +293,11 @@ on_request(struct peer *p, uint64_t id, uint64_t floor, const uint8_t *data,
 		TAILQ_INSERT_AFTER(&p->in, pos, r, link);
 	p->nin++;
 	p->nin_pending++;
-	ev_push(ch, CHAN_EV_REQUEST, p, id, data, len, NULL);
+	if (ev_push(ch, CHAN_EV_REQUEST, p, id, data, len, NULL) == -1) {
+		in_free(p, r); /* it comes again on the next session */
+		sess_close(s, "out of memory");
+		return -1;
+	}
 	return 0;
 }
 
@@ -305,16 +319,19 @@ rr_on_msg(struct peer *p, int type, uint64_t id, uint64_t aux,
 			ch->st.duplicates++; /* answered before, or cancelled */
 			return 0;
 		}
+		if (ev_push(ch, CHAN_EV_REPLY, p, id, data, len, NULL) == -1) {
+			/* Asked again on the next session, answered from
+			 * the peer's memory. */
+			sess_close(p->sess, "out of memory");
+			return -1;
+		}
 		out_free(p, o);
-		ev_push(ch, CHAN_EV_REPLY, p, id, data, len, NULL);
-		return 0;
-	case MSG_ONEWAY:
+		return rr_resend(p) == -1 && p->sess == NULL ? -1 : 0;
+	case MSG_ONEWAY: /* best effort */
 		ev_push(ch, CHAN_EV_MESSAGE, p, 0, data, len, NULL);
 		return 0;
-	case MSG_PING:
+	default: /* MSG_PING, MSG_PONG */
 		in_settle(p, aux);
-		return 0;
-	default: /* MSG_PONG */
 		return 0;
 	}
 }

@@ -287,12 +287,11 @@ srv_on_msg(struct sess *s, int type, uint64_t id, uint64_t aux,
 	struct chan *ch = s->ch;
 	const struct tls_peer *who = tls_peer(s->tls);
 	struct peer *p;
-	uint8_t hb[4];
+	uint8_t w[8];
 
-	(void)data;
-	(void)len;
-	if (type != MSG_HELLO || s->state != SESS_HELLO || id == 0 ||
-	    aux != CHAN_INNER_VERSION) {
+	/* A newer client says so in aux and gets our version back. */
+	if (type != MSG_HELLO || s->state != SESS_HELLO || id == 0 || aux < 1 ||
+	    len < 4) {
 		sess_close(s, "protocol error: unexpected hello");
 		return -1;
 	}
@@ -309,12 +308,14 @@ srv_on_msg(struct sess *s, int type, uint64_t id, uint64_t aux,
 	ch->nhs--;
 	TAILQ_INSERT_TAIL(&ch->ready, s, link);
 	s->list = SL_READY;
-	hb[0] = (uint8_t)(ch->cfg.heartbeat_ms >> 24);
-	hb[1] = (uint8_t)(ch->cfg.heartbeat_ms >> 16);
-	hb[2] = (uint8_t)(ch->cfg.heartbeat_ms >> 8);
-	hb[3] = (uint8_t)ch->cfg.heartbeat_ms;
+	p->window = be32_get(data) > 0 ? (int)be32_get(data) : 1;
+	if (p->window > ch->cfg.max_pending)
+		p->window = ch->cfg.max_pending;
+	be32_put(w, (uint32_t)ch->cfg.heartbeat_ms);
+	be32_put(w + 4, (uint32_t)ch->cfg.max_pending);
 	s->state = SESS_READY;
-	if (sess_send_msg(s, MSG_WELCOME, ch->epoch, 0, hb, sizeof(hb)) == -1)
+	if (sess_send_msg(s, MSG_WELCOME, ch->epoch, CHAN_INNER_VERSION, w,
+		sizeof(w)) == -1)
 		return -1;
 	log_info("chan: %s %s connected from %s", tls_role_name(who->role),
 	    who->name, s->addr);
@@ -429,7 +430,7 @@ srv_read_one(struct chan *ch)
 	if (total != 3) {
 		ch->st.dropped++;
 		chan_noise(ch, "chan: dropped a message from %s: %d frames",
-		    addr, total);
+		    addr, total - 1); /* not counting the routing id */
 	} else
 		srv_input(ch, zmq_msg_data(&m[0]), zmq_msg_size(&m[0]),
 		    zmq_msg_data(&m[1]), zmq_msg_size(&m[1]),
@@ -440,11 +441,13 @@ srv_read_one(struct chan *ch)
 }
 
 int
-srv_process(struct chan *ch)
+srv_process(struct chan *ch, int mask)
 {
 	int rc = 1;
 
-	for (int i = 0; ch->sock != NULL && i < READ_BATCH && rc == 1; i++)
+	if (ch->sock == NULL || !(mask & READ_DATA))
+		rc = 0;
+	for (int i = 0; i < READ_BATCH && rc == 1; i++)
 		if ((rc = srv_read_one(ch)) == -1 && errno != EINTR) {
 			log_warn("chan: receive");
 			return -1;
@@ -473,11 +476,12 @@ srv_init(
 }
 
 struct chan *
-srv_detached(const struct chan_config *cfg, char *err, size_t errlen)
+srv_detached(const struct chan_config *cfg, struct tls_ctx *tls, char *err,
+    size_t errlen)
 {
 	struct chan *ch;
 
-	if ((ch = chan_alloc(1, cfg, err, errlen)) == NULL)
+	if ((ch = chan_alloc(1, cfg, tls, err, errlen)) == NULL)
 		return NULL;
 	if (srv_init(ch, cfg, err, errlen) == -1) {
 		chan_free(ch);
@@ -500,7 +504,7 @@ chan_server_new(void *zctx, const char *endpoint, const struct chan_config *cfg,
 	int64_t maxmsg = CHAN_FRAME_MAX;
 	size_t len;
 
-	if ((ch = srv_detached(cfg, err, errlen)) == NULL)
+	if ((ch = srv_detached(cfg, NULL, err, errlen)) == NULL)
 		return NULL;
 	ch->zctx = zctx;
 	if (zctx == NULL) {

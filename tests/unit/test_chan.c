@@ -297,8 +297,7 @@ register_and_exchange(void **state)
 	/* One-way messages, both ways. */
 	assert_int_equal(chan_send(sv->ch, sv->peer, "progress 1/2", 12), 0);
 	assert_int_equal(chan_send(cl->ch, 0, "note", 4), 0);
-	run(ss, 2, 200, NULL);
-	assert_int_equal(cl->nmsg, 1);
+	RUN_UNTIL(ss, 2, 5000, cl->nmsg == 1 && sv->nmsg == 1);
 	assert_string_equal(cl->last, "progress 1/2");
 	assert_int_equal(sv->nmsg, 1);
 
@@ -312,8 +311,7 @@ register_and_exchange(void **state)
 	assert_int_equal(st.refused, 0);
 	side_free(cl);
 	/* The client's close_notify ends the session at once. */
-	run(ss, 1, 1000, NULL);
-	assert_int_equal(sv->down, 1);
+	RUN_UNTIL(ss, 1, 5000, sv->down == 1);
 	side_free(sv);
 }
 
@@ -330,8 +328,7 @@ refused_role(void **state)
 	ss[0] = sv;
 	ss[1] = cl;
 	assert_int_equal(chan_request(cl->ch, 0, "x", 1, NULL), 0);
-	run(ss, 2, 1500, NULL);
-	assert_true(cl->refused >= 1);
+	RUN_UNTIL(ss, 2, 5000, cl->refused >= 1);
 	assert_int_equal(cl->up, 0);
 	assert_int_equal(sv->up, 0);
 	assert_int_equal(sv->nreq, 0);
@@ -497,8 +494,8 @@ heartbeat_hung_broker(void **state)
 	sv->paused = 1;
 	t0 = clock_ms();
 	assert_true(run(ss, 2, 5000, client_down));
-	/* heartbeat_timeout_ms is 1000; a tick of slack. */
-	assert_true(clock_ms() - t0 < 1000 + 500);
+	/* heartbeat_timeout_ms is 1000; slack for a loaded machine. */
+	assert_true(clock_ms() - t0 < 1000 + 2000);
 	assert_non_null(strstr(cl->reason, "broker silent"));
 	sv->paused = 0;
 	RUN_UNTIL(ss, 2, 5000, chan_up(cl->ch, 0));
@@ -535,19 +532,18 @@ garbage(void **state)
 	hdr_pack(hdr, 9, 42);
 	zmq_send(raw, hdr, sizeof(hdr), ZMQ_SNDMORE);
 	zmq_send(raw, "x", 1, 0);
-	run(ss, 2, 300, NULL);
-	/* The unknown session got a reset, nothing more. */
+	/* The unknown session gets a reset, nothing more. */
 	{
-		int rc = zmq_recv(raw, buf, sizeof(buf), ZMQ_DONTWAIT);
+		int rc = -1;
+		RUN_UNTIL(ss, 2, 5000,
+		    (rc = zmq_recv(raw, buf, sizeof(buf), ZMQ_DONTWAIT)) != -1);
 		assert_int_equal(rc, CHAN_HDR_LEN);
 		assert_int_equal(buf[1], CHAN_KIND_RESET);
 	}
 	/* An oversized frame: ZMQ_MAXMSGSIZE cuts that connection. */
 	zmq_send(raw, hdr, sizeof(hdr), ZMQ_SNDMORE);
 	zmq_send(raw, huge, sizeof(huge), 0);
-	run(ss, 2, 300, NULL);
-	chan_stats(sv->ch, &st);
-	assert_true(st.dropped >= 4);
+	RUN_UNTIL(ss, 2, 5000, (chan_stats(sv->ch, &st), st.dropped >= 4));
 	assert_int_equal(st.sessions, 1);
 	/* The good client never noticed. */
 	cl->nrep = 0;
@@ -653,12 +649,9 @@ handshake_timeout(void **state)
 	hdr_pack(hdr, CHAN_KIND_TLS, 7);
 	zmq_send(raw, hdr, sizeof(hdr), ZMQ_SNDMORE);
 	zmq_send(raw, hello, len, 0);
-	run(ss, 1, 150, NULL);
-	chan_stats(sv->ch, &st);
+	RUN_UNTIL(ss, 1, 5000, (chan_stats(sv->ch, &st), st.opened == 1));
 	assert_int_equal(st.handshakes, 1);
-	run(ss, 1, 600, NULL);
-	chan_stats(sv->ch, &st);
-	assert_int_equal(st.handshakes, 0);
+	RUN_UNTIL(ss, 1, 5000, (chan_stats(sv->ch, &st), st.handshakes == 0));
 	assert_int_equal(st.timeouts, 1);
 	tls_free(t);
 	tls_ctx_free(tc);
@@ -688,12 +681,49 @@ inner_caps(void **state)
 	/* A peer that lies about a length: the server ends its session. */
 	assert_int_equal(tls_write(cl->ch->cs->tls, h, sizeof(h)), 0);
 	sess_flush(cl->ch->cs);
-	run(ss, 2, 300, NULL);
-	assert_int_equal(sv->down, 1);
+	RUN_UNTIL(ss, 2, 5000, sv->down == 1);
 	/* ... and the client starts over. */
 	cl->nrep = 0;
 	assert_int_equal(chan_request(cl->ch, 0, "again", 5, NULL), 0);
 	assert_true(run(ss, 2, 5000, got_reply));
+	side_free(cl);
+	side_free(sv);
+}
+
+/*
+ * A client allowed more requests in flight than the broker takes: it
+ * sends only as many as the broker's max_pending and the rest as replies
+ * come, instead of being cut off for flooding.
+ */
+static void
+window_flow(void **state)
+{
+	struct side *sv, *cl, *ss[2];
+	struct chan_config sc = config("broker"), cc = config("snuh");
+	char q[16];
+
+	(void)state;
+	sc.max_pending = 4;
+	cc.max_pending = 100;
+	pair(&sv, &cl, "snuh", &sc, &cc);
+	ss[0] = sv;
+	ss[1] = cl;
+	sv->echo = 0;
+	for (int i = 0; i < 10; i++) {
+		snprintf(q, sizeof(q), "q%d", i);
+		assert_int_equal(
+		    chan_request(cl->ch, 0, q, strlen(q), NULL), 0);
+	}
+	RUN_UNTIL(ss, 2, 5000, sv->nreq == 4);
+	run(ss, 2, 200, NULL);
+	assert_int_equal(sv->nreq, 4); /* the window holds */
+	sv->echo = 1;
+	for (uint64_t id = 1; id <= 4; id++)
+		assert_int_equal(
+		    chan_reply(sv->ch, sv->req_peer, id, "r", 1), 0);
+	RUN_UNTIL(ss, 2, 5000, cl->nrep == 10);
+	assert_int_equal(sv->nreq, 10);
+	assert_int_equal(sv->down, 0);
 	side_free(cl);
 	side_free(sv);
 }
@@ -715,8 +745,7 @@ revoke_connected(void **state)
 	revoke("gone");
 	assert_true(run(ss, 2, 5000, client_down));
 	assert_non_null(strstr(cl->reason, "certificate revoked"));
-	run(ss, 2, 500, NULL);
-	assert_true(cl->refused >= 1);
+	RUN_UNTIL(ss, 2, 5000, cl->refused >= 1);
 	assert_non_null(strstr(cl->reason, "certificate revoked"));
 	side_free(cl);
 	side_free(sv);
@@ -736,6 +765,7 @@ main(void)
 		cmocka_unit_test(half_open_flood),
 		cmocka_unit_test(handshake_timeout),
 		cmocka_unit_test(inner_caps),
+		cmocka_unit_test(window_flow),
 		cmocka_unit_test(revoke_connected),
 	};
 

@@ -1,7 +1,11 @@
 /*
  * store.c — owns the broker's SQLite state file. Every change that
  * matters is one transaction with its audit record, committed with
- * synchronous=FULL before anyone is told. It never holds patient-level
+ * synchronous=FULL before anyone is told: an accepted query and a
+ * released result (and everything before them in the WAL) survive even
+ * a power cut. Task answers in between commit with synchronous=NORMAL:
+ * they survive any process crash, and one lost to a power cut is asked
+ * of its node again, which answers from its cache. It never holds patient-level
  * data: only queries, approvals, per-site released tables and results.
  */
 #include <stdio.h>
@@ -20,7 +24,7 @@ struct store {
 
 static const char store_sql[] =
     "PRAGMA journal_mode = WAL;"
-    "PRAGMA synchronous = FULL;"
+    "PRAGMA synchronous = NORMAL;"
     "PRAGMA foreign_keys = ON;"
     "CREATE TABLE IF NOT EXISTS query ("
     " id TEXT PRIMARY KEY,"
@@ -139,7 +143,7 @@ store_query_add(struct store *s, const struct store_query *q,
 	sqlite3_stmt *st;
 	char detail[256], aerr[128];
 
-	if (exec(s, "BEGIN IMMEDIATE") == -1)
+	if (exec(s, "PRAGMA synchronous = FULL; BEGIN IMMEDIATE") == -1)
 		return errf(err, errlen, "state database busy");
 	if ((st = prepare(s,
 		 "INSERT INTO query (id, researcher, project, approval_id,"
@@ -185,9 +189,10 @@ store_query_add(struct store *s, const struct store_query *q,
 	}
 	if (exec(s, "COMMIT") == -1)
 		goto fail;
+	exec(s, "PRAGMA synchronous = NORMAL");
 	return 0;
 fail:
-	exec(s, "ROLLBACK");
+	exec(s, "ROLLBACK; PRAGMA synchronous = NORMAL");
 	return errf(err, errlen, "could not store the query");
 }
 
@@ -432,7 +437,7 @@ store_query_finish(struct store *s, const char *id, int state,
 	sqlite3_stmt *st;
 	char aerr[128], detail[512];
 
-	if (exec(s, "BEGIN IMMEDIATE") == -1)
+	if (exec(s, "PRAGMA synchronous = FULL; BEGIN IMMEDIATE") == -1)
 		return -1;
 	if ((st = prepare(s,
 		 "UPDATE query SET state = ?2, result = ?3,"
@@ -453,9 +458,10 @@ store_query_finish(struct store *s, const char *id, int state,
 	}
 	if (exec(s, "COMMIT") == -1)
 		goto fail;
+	exec(s, "PRAGMA synchronous = NORMAL");
 	return 0;
 fail:
-	exec(s, "ROLLBACK");
+	exec(s, "ROLLBACK; PRAGMA synchronous = NORMAL");
 	return -1;
 }
 

@@ -1,5 +1,6 @@
 /*
- * client.h — the command-line clients' side of the secure channel:
+ * client.h — a client's side of the secure channel (the command-line
+ * tools, benchmarks):
  * connect to the broker with a researcher's or operator's certificate,
  * make one request, wait for its reply while showing one-way notes.
  */

@@ -11,6 +11,6 @@ mkdir -p bench/out
 for b in bench/*.sh; do
 	[ "$(basename "$b")" = run.sh ] && continue
 	echo "== $(basename "$b" .sh)" | tee -a bench/out/report.txt
-	sh "$b" 2>&1 | tee -a bench/out/report.txt
+	bash "$b" 2>&1 | tee -a bench/out/report.txt
 done
 echo "report: bench/out/report.txt"

@@ -487,20 +487,19 @@ store_result_get(
 	return rc;
 }
 
-int
-store_query_counts(struct store *s, uint64_t counts[4])
+/* counts[state] = rows per state of a "SELECT state, count(*)" query. */
+static int
+count_states(struct store *s, const char *sql, uint64_t *counts, int n)
 {
 	sqlite3_stmt *st;
 
-	memset(counts, 0, 4 * sizeof(counts[0]));
-	if ((st = prepare(s,
-		 "SELECT state, count(*) FROM query"
-		 " GROUP BY state")) == NULL)
+	memset(counts, 0, (size_t)n * sizeof(counts[0]));
+	if ((st = prepare(s, sql)) == NULL)
 		return -1;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		int state = sqlite3_column_int(st, 0);
 
-		if (state >= 0 && state < 4)
+		if (state >= 0 && state < n)
 			counts[state] = (uint64_t)sqlite3_column_int64(st, 1);
 	}
 	sqlite3_finalize(st);
@@ -508,23 +507,17 @@ store_query_counts(struct store *s, uint64_t counts[4])
 }
 
 int
+store_query_counts(struct store *s, uint64_t counts[4])
+{
+	return count_states(
+	    s, "SELECT state, count(*) FROM query GROUP BY state", counts, 4);
+}
+
+int
 store_task_counts(struct store *s, uint64_t counts[7])
 {
-	sqlite3_stmt *st;
-
-	memset(counts, 0, 7 * sizeof(counts[0]));
-	if ((st = prepare(s,
-		 "SELECT state, count(*) FROM task"
-		 " GROUP BY state")) == NULL)
-		return -1;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		int state = sqlite3_column_int(st, 0);
-
-		if (state >= 0 && state < 7)
-			counts[state] = (uint64_t)sqlite3_column_int64(st, 1);
-	}
-	sqlite3_finalize(st);
-	return 0;
+	return count_states(
+	    s, "SELECT state, count(*) FROM task GROUP BY state", counts, 7);
 }
 
 int

@@ -7,14 +7,15 @@
  * It must never hand out a query that has not passed query_check(), never
  * unpack bytes it has not size-checked, never allocate past the unpack
  * budget, and never abort on bad input. Every Tally__Query it returns was
- * allocated by the budget allocator below, so query_free() has one way to
- * release it whichever door it came in by.
+ * allocated by the budget allocator (lib/budget.c), so query_free() has
+ * one way to release it whichever door it came in by.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "budget.h"
 #include "date.h"
 #include "log.h"
 #include "query.h"
@@ -23,51 +24,6 @@
 /* Unpack budget: protobuf-c allocates far more than it reads (an empty
  * Criterion is 2 bytes on the wire and ~200 in memory). */
 #define QUERY_BUDGET(len) (16 * (len) + (256u << 10))
-
-struct budget {
-	size_t limit;
-	size_t used;
-	int exceeded;
-};
-
-/* Each block carries its size in front so free can give it back. */
-union hdr {
-	size_t size;
-	max_align_t align;
-};
-
-static void *
-budget_alloc(void *data, size_t size)
-{
-	struct budget *b = data;
-	union hdr *h;
-
-	if (size > b->limit - b->used ||
-	    sizeof(*h) > b->limit - b->used - size) {
-		b->exceeded = 1;
-		return NULL;
-	}
-	if ((h = malloc(sizeof(*h) + size)) == NULL)
-		return NULL;
-	h->size = size + sizeof(*h);
-	b->used += h->size;
-	return h + 1;
-}
-
-/* data is NULL when query_free() releases a query long after its unpack. */
-static void
-budget_free(void *data, void *ptr)
-{
-	struct budget *b = data;
-	union hdr *h;
-
-	if (ptr == NULL)
-		return;
-	h = (union hdr *)ptr - 1;
-	if (b != NULL)
-		b->used -= h->size;
-	free(h);
-}
 
 /* ---------------------------------------------------------------- names */
 
@@ -633,7 +589,7 @@ query_pack(const Tally__Query *q, size_t *lenp)
 Tally__Query *
 query_unpack(const uint8_t *buf, size_t len, char *err, size_t errlen)
 {
-	struct budget b = { 0, 0, 0 };
+	struct budget b;
 	ProtobufCAllocator a;
 	Tally__Query *q;
 
@@ -644,10 +600,7 @@ query_unpack(const uint8_t *buf, size_t len, char *err, size_t errlen)
 		    len, QUERY_MAX_BYTES);
 		return NULL;
 	}
-	b.limit = QUERY_BUDGET(len);
-	a.alloc = budget_alloc;
-	a.free = budget_free;
-	a.allocator_data = &b;
+	budget_init(&b, QUERY_BUDGET(len), &a);
 	if ((q = tally__query__unpack(&a, len, buf)) == NULL) {
 		errf(err, errlen, "%s",
 		    b.exceeded ? "query unpack budget "
@@ -665,8 +618,9 @@ query_unpack(const uint8_t *buf, size_t len, char *err, size_t errlen)
 void
 query_free(Tally__Query *q)
 {
-	ProtobufCAllocator a = { budget_alloc, budget_free, NULL };
+	ProtobufCAllocator a;
 
+	budget_allocator_free(&a);
 	if (q != NULL)
 		tally__query__free_unpacked(q, &a);
 }

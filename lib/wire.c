@@ -8,58 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "budget.h"
 #include "log.h"
 #include "util.h"
 #include "wire.h"
-
-struct budget {
-	size_t limit;
-	size_t used;
-	int exceeded;
-};
 
 struct wire_msg {
 	struct budget budget;
 	ProtobufCAllocator alloc;
 	Tally__Envelope *env;
 };
-
-/* Each block carries its size in front so free can give it back. */
-union hdr {
-	size_t size;
-	max_align_t align;
-};
-
-static void *
-budget_alloc(void *data, size_t size)
-{
-	struct budget *b = data;
-	union hdr *h;
-
-	if (size > b->limit - b->used ||
-	    sizeof(*h) > b->limit - b->used - size) {
-		b->exceeded = 1;
-		return NULL;
-	}
-	if ((h = malloc(sizeof(*h) + size)) == NULL)
-		return NULL;
-	h->size = size + sizeof(*h);
-	b->used += h->size;
-	return h + 1;
-}
-
-static void
-budget_free(void *data, void *ptr)
-{
-	struct budget *b = data;
-	union hdr *h;
-
-	if (ptr == NULL)
-		return;
-	h = (union hdr *)ptr - 1;
-	b->used -= h->size;
-	free(h);
-}
 
 struct wire_msg *
 wire_decode(const void *buf, size_t len, size_t max_frame, size_t budget,
@@ -84,10 +42,7 @@ wire_decode(const void *buf, size_t len, size_t max_frame, size_t budget,
 		errf(err, errlen, "out of memory");
 		return NULL;
 	}
-	m->budget.limit = budget;
-	m->alloc.alloc = budget_alloc;
-	m->alloc.free = budget_free;
-	m->alloc.allocator_data = &m->budget;
+	budget_init(&m->budget, budget, &m->alloc);
 	m->env = tally__envelope__unpack(&m->alloc, len, buf);
 	if (m->env == NULL) {
 		/* protobuf-c frees what it took before failing. */

@@ -41,6 +41,11 @@ net_approve "$q" --runs 10000 >"$NET/a.json"
 "$DRV" "$NET/conf/kim.conf" "$q" "$NET/a.json" 5 >/dev/null   # warm-up
 
 "$DRV" "$NET/conf/kim.conf" "$q" "$NET/a.json" "$N" >"$NET/lat.txt"
+# CPU seconds (user+system) of a set of processes, from /proc.
+cpu() { for p in "$@"; do awk '{print $14 + $15}' "/proc/$p/stat"; done |
+	awk -v hz="$(getconf CLK_TCK)" '{s += $1} END {printf "%.3f", s / hz}'; }
+nodes=$(echo "$NET_PIDS" | tr ' ' '\n' | grep -v "^$NET_BROKER\$" | tr '\n' ' ')
+b0=$(cpu "$NET_BROKER"); n0=$(cpu $nodes)
 t0=$(date +%s.%N)
 drivers=""
 for i in $(seq "$CL"); do
@@ -49,10 +54,12 @@ for i in $(seq "$CL"); do
 done
 for p in $drivers; do wait "$p"; done   # not the network's processes
 t1=$(date +%s.%N)
+b1=$(cpu "$NET_BROKER"); n1=$(cpu $nodes)
 
-python3 - "$NET" "$N" "$CL" "$PER" "$t0" "$t1" <<'PY'
+python3 - "$NET" "$N" "$CL" "$PER" "$t0" "$t1" "$b0" "$b1" "$n0" "$n1" <<'PY'
 import sqlite3, sys, statistics
 net, n, cl, per, t0, t1 = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6])
+bcpu, ncpu = float(sys.argv[8]) - float(sys.argv[7]), float(sys.argv[10]) - float(sys.argv[9])
 db = sqlite3.connect(f"file:{net}/state/broker.db?mode=ro", uri=True)
 lat, over, eng = [], [], []
 for line in open(f"{net}/lat.txt"):
@@ -71,4 +78,7 @@ print(f"  overhead = e2e - slowest engine:  p50 {pct(over,50):.1f} ms  p99 {pct(
       f"   (goal <= 10 ms at p50); e2e/engine ratio p50 {pct(lat,50)/max(pct(eng,50),0.001):.1f}x")
 print(f"throughput: {cl} researchers x {per} queries = {done} queries in {wall:.1f} s"
       f" = {done/wall:.1f} queries/s with 43-way fan-out ({done*43/wall:.0f} tasks/s; goal >= 500 queries/s)")
+print(f"  CPU per query: broker {bcpu/done*1000:.2f} ms, all 43 nodes together {ncpu/done*1000:.2f} ms"
+      f" ({ncpu/done/43*1e6:.0f} us per task); the machine has {__import__('os').cpu_count()} cores, so the")
+print(f"  broker alone would sustain ~{done/max(bcpu,1e-9):.0f} queries/s per core with the nodes on their own machines")
 PY

@@ -44,7 +44,7 @@ net_init() {
 	P=$NET/pki
 	cat >"$NET/conf/broker.conf" <<EOF
 listen = tcp://127.0.0.1:$NET_PORT
-http = 127.0.0.1:0
+http = 127.0.0.1:${NET_HTTP:-0}
 state = $NET/state/broker.db
 network = $NET/network.csv
 ca = $P/ca.crt

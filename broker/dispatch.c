@@ -77,6 +77,15 @@ running_add(
 	return 0;
 }
 
+static void
+running_remove(struct broker *b, const char *id)
+{
+	struct running *r = running_find(b, id);
+
+	if (r != NULL)
+		*r = b->running[--b->nrunning];
+}
+
 /* Sends one task to its site's node. */
 static int
 send_task(struct broker *b, struct slot *s, const struct store_task *t,
@@ -200,21 +209,16 @@ dispatch_resume(struct broker *b)
 			free(qb);
 			free(ab);
 		}
+		/* Every site answered before a crash: final now, not at
+		 * the deadline. */
+		if (finish_check(b, ids[i], 0))
+			running_remove(b, ids[i]);
 	}
 	if (n > 0)
 		log_info(
 		    "resuming %zu unfinished quer%s", n, n == 1 ? "y" : "ies");
 	free(ids);
 	return 0;
-}
-
-static void
-running_remove(struct broker *b, const char *id)
-{
-	struct running *r = running_find(b, id);
-
-	if (r != NULL)
-		*r = b->running[--b->nrunning];
 }
 
 /* Records a node's TaskResult for the task of in-flight entry f. */
@@ -409,7 +413,9 @@ dispatch_result_request(struct broker *b, uint64_t peer, uint64_t req_id,
 	w->peer = peer;
 	w->req_id = req_id;
 	strlcpy(w->query_id, q.id, sizeof(w->query_id));
-	finish_check(b, q.id, 0); /* sends a first progress note */
+	/* Sends a first progress note, or the result if it is final. */
+	if (finish_check(b, q.id, 0))
+		running_remove(b, q.id);
 }
 
 void

@@ -79,16 +79,16 @@ build_result(struct broker *b, const struct store_query *q,
 	struct site_table *sites = NULL;
 	size_t nsites = 0;
 	int strata[TABLE_MAX_STRATA], by_site = query->by_site, rc = -1;
-	struct pool *p;
+	struct pool *p = NULL;
 	char err[256];
 
 	for (size_t i = 0; i < query->n_strata && i < TABLE_MAX_STRATA; i++)
 		strata[i] = query->strata[i];
-	if ((p = pool_new(strata, (int)query->n_strata,
-		 q->min_cell ? q->min_cell : 10)) == NULL)
-		return -1;
+	/* A failed query pools nothing: its result can always be built. */
 	if (state != TALLY__QUERY_STATE__QUERY_FAILED &&
-	    (pool_sites(b, p, t, n, &by_site) <= 0 ||
+	    ((p = pool_new(strata, (int)query->n_strata,
+		  q->min_cell ? q->min_cell : 10)) == NULL ||
+		pool_sites(b, p, t, n, &by_site) <= 0 ||
 		pool_finish(p, by_site, &pooled, &sites, &nsites, err,
 		    sizeof(err)) == -1))
 		goto done;

@@ -22,10 +22,10 @@ struct fx {
 	struct broker b;
 };
 
-static int
-setup(void **state)
+/* Stores query id for snuh and amc, running, with the approval's k. */
+static void
+add_query(struct fx *f, const char *id, unsigned min_cell)
 {
-	struct fx *f = calloc(1, sizeof(*f));
 	const char *sites[] = { "snuh", "amc" };
 	struct store_query q;
 	Tally__Query *tq;
@@ -33,19 +33,15 @@ setup(void **state)
 	char err[512], *text;
 	size_t len;
 
-	f->dir = test_mkdtemp();
-	snprintf(f->path, sizeof(f->path), "%s/broker.db", f->dir);
-	if ((f->b.store = store_open(f->path, err, sizeof(err))) == NULL ||
-	    file_read("docs/examples/ibd.json", 1 << 20, &text, &len, err,
+	if (file_read("docs/examples/ibd.json", 1 << 20, &text, &len, err,
 		sizeof(err)) == -1 ||
 	    query_from_json(text, len, &tq, err, sizeof(err)) == -1)
 		fail_msg("%s", err);
 	free(text);
-	latency_hist_init(&f->b.hist);
 	qb = query_pack(tq, &len);
 	query_free(tq);
 	memset(&q, 0, sizeof(q));
-	strcpy(q.id, "q-1");
+	strcpy(q.id, id);
 	strcpy(q.researcher, "kim");
 	strcpy(q.project, "ibd");
 	q.query = qb;
@@ -55,10 +51,24 @@ setup(void **state)
 	q.submitted_ms = wall_ms();
 	q.deadline_ms = q.submitted_ms + 3600 * 1000;
 	q.state = TALLY__QUERY_STATE__QUERY_RUNNING;
-	q.min_cell = 10;
+	q.min_cell = min_cell;
 	if (store_query_add(f->b.store, &q, sites, 2, err, sizeof(err)) == -1)
 		fail_msg("%s", err);
 	free(qb);
+}
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	char err[512];
+
+	f->dir = test_mkdtemp();
+	snprintf(f->path, sizeof(f->path), "%s/broker.db", f->dir);
+	if ((f->b.store = store_open(f->path, err, sizeof(err))) == NULL)
+		fail_msg("%s", err);
+	latency_hist_init(&f->b.hist);
+	add_query(f, "q-1", 10);
 	*state = f;
 	return 0;
 }
@@ -75,17 +85,17 @@ teardown(void **state)
 	return 0;
 }
 
-/* Both sites refuse: every task is final. */
+/* Both sites refuse query id: every task is final. */
 static void
-answer_all(struct fx *f)
+answer_all(struct fx *f, const char *id)
 {
-	const char *ids[] = { "q-1/snuh", "q-1/amc" };
+	const char *sites[] = { "snuh", "amc" };
 	struct store_task t;
 
 	for (int i = 0; i < 2; i++) {
 		memset(&t, 0, sizeof(t));
-		strcpy(t.id, ids[i]);
-		strcpy(t.site, ids[i] + 4);
+		snprintf(t.id, sizeof(t.id), "%s/%s", id, sites[i]);
+		strcpy(t.site, sites[i]);
 		t.state = TALLY__TASK_STATE__TASK_REFUSED;
 		strcpy(t.reason, "budget spent");
 		assert_int_equal(store_task_update(f->b.store, &t), 1);
@@ -132,7 +142,7 @@ final_once(void **state)
 
 	/* Not final while a site has not answered. */
 	assert_int_equal(finish_check(&f->b, "q-1", 0), 0);
-	answer_all(f);
+	answer_all(f, "q-1");
 	assert_int_equal(finish_check(&f->b, "q-1", 0), 1);
 	assert_int_equal(query_state(f), TALLY__QUERY_STATE__QUERY_FAILED);
 	assert_int_equal(releases(f), 1);
@@ -156,7 +166,7 @@ resume_finishes(void **state)
 	struct fx *f = *state;
 
 	/* Every site answered, then the broker died before finishing. */
-	answer_all(f);
+	answer_all(f, "q-1");
 	assert_int_equal(query_state(f), TALLY__QUERY_STATE__QUERY_RUNNING);
 	assert_int_equal(dispatch_resume(&f->b), 0);
 	assert_int_equal(f->b.nrunning, 0);
@@ -175,6 +185,19 @@ resume_keeps_open(void **state)
 	assert_int_equal(releases(f), 0);
 }
 
+/* A failed query's result needs no pool: even a k no pool accepts
+ * (stored before submissions were checked for it) ends the query. */
+static void
+failed_needs_no_pool(void **state)
+{
+	struct fx *f = *state;
+
+	add_query(f, "q-2", 2000000);
+	answer_all(f, "q-2");
+	assert_int_equal(finish_check(&f->b, "q-2", 0), 1);
+	assert_int_equal(releases(f), 1);
+}
+
 int
 main(void)
 {
@@ -184,6 +207,8 @@ main(void)
 		    resume_finishes, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    resume_keeps_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    failed_needs_no_pool, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

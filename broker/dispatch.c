@@ -252,8 +252,9 @@ answer_record(struct broker *b, struct inflight *f, const Tally__TaskResult *tr,
 	} else if (t.state != TALLY__TASK_STATE__TASK_REFUSED &&
 	    t.state != TALLY__TASK_STATE__TASK_FAILED)
 		t.state = TALLY__TASK_STATE__TASK_FAILED;
+	/* The node's words go to the audit, the log and operators. */
 	if (t.state != TALLY__TASK_STATE__TASK_DONE && t.reason[0] == '\0')
-		snprintf(t.reason, sizeof(t.reason), "%s",
+		str_printable(t.reason, sizeof(t.reason),
 		    tr->reason ? tr->reason : "no reason given");
 	t.engine_us = tr->engine_us;
 	t.cached = tr->cached;
@@ -296,9 +297,9 @@ dispatch_answer(struct broker *b, uint64_t peer, uint64_t req_id,
 	}
 	env = wire_env(m);
 	if (env->body_case == TALLY__ENVELOPE__BODY_ERROR) {
+		str_printable(why, sizeof(why), env->error->reason);
 		log_info("%s deferred task %s: %s",
-		    b->slots[copy.slot].site->id, copy.task_id,
-		    env->error->reason ? env->error->reason : "?");
+		    b->slots[copy.slot].site->id, copy.task_id, why);
 	} else if (env->body_case == TALLY__ENVELOPE__BODY_TASK_RESULT &&
 	    env->task_result->task_id != NULL &&
 	    strcmp(env->task_result->task_id, copy.task_id) == 0) {

@@ -287,6 +287,13 @@ broker_setup(struct broker *b, int *sigfd, char *err, size_t errlen)
 	struct chan_config cc;
 	sigset_t set;
 
+	/* Before any thread starts (HTTP, ZeroMQ), so that every thread
+	 * blocks them and they reach the signalfd, not a default action. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	if ((b->net = network_load(b->cfg.network, err, errlen)) == NULL ||
 	    (b->slots = calloc(b->net->nsites, sizeof(*b->slots))) == NULL ||
 	    approval_keys_load(b->cfg.tls.ca, b->cfg.tls.crl,
@@ -318,11 +325,6 @@ broker_setup(struct broker *b, int *sigfd, char *err, size_t errlen)
 		return -1;
 	if (dispatch_resume(b) == -1)
 		return errf(err, errlen, "cannot read unfinished queries");
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	if ((*sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) == -1)
 		return errf(err, errlen, "signalfd: %s", strerror(errno));
 	return 0;

@@ -77,6 +77,15 @@ running_add(
 	return 0;
 }
 
+static void
+running_remove(struct broker *b, const char *id)
+{
+	struct running *r = running_find(b, id);
+
+	if (r != NULL)
+		*r = b->running[--b->nrunning];
+}
+
 /* Sends one task to its site's node. */
 static int
 send_task(struct broker *b, struct slot *s, const struct store_task *t,
@@ -200,21 +209,16 @@ dispatch_resume(struct broker *b)
 			free(qb);
 			free(ab);
 		}
+		/* Every site answered before a crash: final now, not at
+		 * the deadline. */
+		if (finish_check(b, ids[i], 0))
+			running_remove(b, ids[i]);
 	}
 	if (n > 0)
 		log_info(
 		    "resuming %zu unfinished quer%s", n, n == 1 ? "y" : "ies");
 	free(ids);
 	return 0;
-}
-
-static void
-running_remove(struct broker *b, const char *id)
-{
-	struct running *r = running_find(b, id);
-
-	if (r != NULL)
-		*r = b->running[--b->nrunning];
 }
 
 /* Records a node's TaskResult for the task of in-flight entry f. */
@@ -248,8 +252,9 @@ answer_record(struct broker *b, struct inflight *f, const Tally__TaskResult *tr,
 	} else if (t.state != TALLY__TASK_STATE__TASK_REFUSED &&
 	    t.state != TALLY__TASK_STATE__TASK_FAILED)
 		t.state = TALLY__TASK_STATE__TASK_FAILED;
+	/* The node's words go to the audit, the log and operators. */
 	if (t.state != TALLY__TASK_STATE__TASK_DONE && t.reason[0] == '\0')
-		snprintf(t.reason, sizeof(t.reason), "%s",
+		str_printable(t.reason, sizeof(t.reason),
 		    tr->reason ? tr->reason : "no reason given");
 	t.engine_us = tr->engine_us;
 	t.cached = tr->cached;
@@ -292,9 +297,9 @@ dispatch_answer(struct broker *b, uint64_t peer, uint64_t req_id,
 	}
 	env = wire_env(m);
 	if (env->body_case == TALLY__ENVELOPE__BODY_ERROR) {
+		str_printable(why, sizeof(why), env->error->reason);
 		log_info("%s deferred task %s: %s",
-		    b->slots[copy.slot].site->id, copy.task_id,
-		    env->error->reason ? env->error->reason : "?");
+		    b->slots[copy.slot].site->id, copy.task_id, why);
 	} else if (env->body_case == TALLY__ENVELOPE__BODY_TASK_RESULT &&
 	    env->task_result->task_id != NULL &&
 	    strcmp(env->task_result->task_id, copy.task_id) == 0) {
@@ -409,7 +414,9 @@ dispatch_result_request(struct broker *b, uint64_t peer, uint64_t req_id,
 	w->peer = peer;
 	w->req_id = req_id;
 	strlcpy(w->query_id, q.id, sizeof(w->query_id));
-	finish_check(b, q.id, 0); /* sends a first progress note */
+	/* Sends a first progress note, or the result if it is final. */
+	if (finish_check(b, q.id, 0))
+		running_remove(b, q.id);
 }
 
 void

@@ -79,16 +79,16 @@ build_result(struct broker *b, const struct store_query *q,
 	struct site_table *sites = NULL;
 	size_t nsites = 0;
 	int strata[TABLE_MAX_STRATA], by_site = query->by_site, rc = -1;
-	struct pool *p;
+	struct pool *p = NULL;
 	char err[256];
 
 	for (size_t i = 0; i < query->n_strata && i < TABLE_MAX_STRATA; i++)
 		strata[i] = query->strata[i];
-	if ((p = pool_new(strata, (int)query->n_strata,
-		 q->min_cell ? q->min_cell : 10)) == NULL)
-		return -1;
+	/* A failed query pools nothing: its result can always be built. */
 	if (state != TALLY__QUERY_STATE__QUERY_FAILED &&
-	    (pool_sites(b, p, t, n, &by_site) <= 0 ||
+	    ((p = pool_new(strata, (int)query->n_strata,
+		  q->min_cell ? q->min_cell : 10)) == NULL ||
+		pool_sites(b, p, t, n, &by_site) <= 0 ||
 		pool_finish(p, by_site, &pooled, &sites, &nsites, err,
 		    sizeof(err)) == -1))
 		goto done;
@@ -198,21 +198,31 @@ notify_progress(
 /*
  * Looks at a running query: if every task is final, or its deadline has
  * passed (then open tasks time out), builds, stores and announces the
- * result. Returns 1 when the query became final.
+ * result. Returns 1 when the query is final (now or before: then those
+ * waiting get the stored result; it is never built or released twice).
  */
 int
 finish_check(struct broker *b, const char *id, int deadline_passed)
 {
-	struct store_task *t;
+	struct store_task *t = NULL;
 	struct store_query q;
 	Tally__Query *query = NULL;
 	uint8_t *qb = NULL, *ab = NULL, *res = NULL;
-	size_t n, len = 0, done = 0, open = 0;
+	size_t n = 0, len = 0, done = 0, open = 0;
 	char err[256], summary[128];
 	int state, rc = 0;
 
-	if (store_tasks(b->store, id, NULL, &t, &n) == -1)
+	if (store_query_get(b->store, id, &q, &qb, &ab) == -1)
 		return 0;
+	if (q.state != TALLY__QUERY_STATE__QUERY_RUNNING) {
+		if (store_result_get(b->store, id, &res, &len, &state) == 0 &&
+		    res != NULL)
+			notify_waiters(b, id, res, len);
+		rc = 1;
+		goto out;
+	}
+	if (store_tasks(b->store, id, NULL, &t, &n) == -1)
+		goto out;
 	for (size_t i = 0; i < n; i++) {
 		open += !task_final(t[i].state);
 		done += t[i].state == TALLY__TASK_STATE__TASK_DONE;
@@ -234,8 +244,7 @@ finish_check(struct broker *b, const char *id, int deadline_passed)
 	state = done == n ? TALLY__QUERY_STATE__QUERY_COMPLETE
 	    : done > 0	  ? TALLY__QUERY_STATE__QUERY_PARTIAL
 			  : TALLY__QUERY_STATE__QUERY_FAILED;
-	if (store_query_get(b->store, id, &q, &qb, &ab) == -1 ||
-	    (query = query_unpack(q.query, q.query_len, err, sizeof(err))) ==
+	if ((query = query_unpack(q.query, q.query_len, err, sizeof(err))) ==
 		NULL ||
 	    build_result(b, &q, query, t, n, state, &res, &len) == -1) {
 		log_warnx("query %s: cannot build its result", id);

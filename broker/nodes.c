@@ -35,31 +35,23 @@ nodes_by_peer(struct broker *b, uint64_t peer)
 	return NULL;
 }
 
-static void
-copy_str(char *dst, size_t dsize, const char *src)
-{
-	size_t i = 0;
-
-	/* Printable ASCII only: this ends up on operators' screens. */
-	for (; src != NULL && src[i] != '\0' && i + 1 < dsize; i++)
-		dst[i] = src[i] >= ' ' && src[i] <= '~' ? src[i] : '?';
-	dst[i] = '\0';
-}
-
 void
 nodes_hello(
     struct broker *b, struct slot *s, uint64_t req_id, const Tally__Hello *h)
 {
 	Tally__Envelope env = TALLY__ENVELOPE__INIT;
 	Tally__Welcome w = TALLY__WELCOME__INIT;
-	char cons[8];
+	char cons[8], said[8];
 
 	snprintf(cons, sizeof(cons), "%d", s->site->consortium);
-	if (h->consortium != NULL && strcmp(h->consortium, cons) != 0)
+	if (h->consortium != NULL && strcmp(h->consortium, cons) != 0) {
+		str_printable(said, sizeof(said), h->consortium);
 		log_warnx("node %s says consortium %s, the network file %s",
-		    s->site->id, h->consortium, cons);
-	copy_str(s->software, sizeof(s->software), h->software);
-	copy_str(s->snapshot, sizeof(s->snapshot), h->snapshot_date);
+		    s->site->id, said, cons);
+	}
+	/* Printable ASCII only: this ends up on operators' screens. */
+	str_printable(s->software, sizeof(s->software), h->software);
+	str_printable(s->snapshot, sizeof(s->snapshot), h->snapshot_date);
 	s->schema = h->schema_version;
 	s->min_cell = h->min_cell;
 	s->max_tasks = h->max_tasks;

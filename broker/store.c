@@ -441,14 +441,20 @@ store_query_finish(struct store *s, const char *id, int state,
 		return -1;
 	if ((st = prepare(s,
 		 "UPDATE query SET state = ?2, result = ?3,"
-		 " finished_ms = ?4 WHERE id = ?1")) == NULL)
+		 " finished_ms = ?4 WHERE id = ?1 AND state = ?5")) == NULL)
 		goto fail;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, state);
 	sqlite3_bind_blob(st, 3, result, (int)len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)wall_ms());
+	sqlite3_bind_int(st, 5, TALLY__QUERY_STATE__QUERY_RUNNING);
 	if (step_done(s, st) == -1)
 		goto fail;
+	if (sqlite3_changes(s->db) == 0) {
+		log_warnx(
+		    "store: query %s is not running: not finished again", id);
+		goto fail;
+	}
 	snprintf(detail, sizeof(detail), "query %s state %d: %s", id, state,
 	    summary ? summary : "");
 	if (audit_append(

@@ -71,7 +71,8 @@ void store_tasks_free(struct store_task *, size_t n);
  * error. */
 int store_task_update(struct store *, const struct store_task *);
 
-/* Marks a query final with its result and audits the release. */
+/* Marks a running query final with its result and audits the release;
+ * -1 if it is not running (a result is released once). */
 int store_query_finish(struct store *, const char *id, int state,
     const uint8_t *result, size_t len, const char *summary);
 /* The stored result (malloc'd) of a final query; 0, or -1 if none. */

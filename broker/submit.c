@@ -16,6 +16,7 @@
 #include "broker.h"
 #include "log.h"
 #include "query.h"
+#include "suppress.h"
 #include "util.h"
 
 static int
@@ -89,6 +90,12 @@ submit_handle(struct broker *b, const char *who, const Tally__Submit *s,
 	ctx.now = wall_ms() / 1000;
 	if (approval_check(&a, &ctx, err, errlen) == -1)
 		goto done;
+	if (a.min_cell > SUPPRESS_MAX_K) {
+		/* No node could apply it, and no result could be pooled. */
+		errf(err, errlen, "approval's min_cell %u is above %u",
+		    a.min_cell, SUPPRESS_MAX_K);
+		goto done;
+	}
 	if ((sites = calloc(b->net->nsites, sizeof(*sites))) == NULL) {
 		errf(err, errlen, "out of memory");
 		goto done;

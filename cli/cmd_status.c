@@ -70,6 +70,7 @@ cmd_status(int argc, char **argv)
 		fprintf(stderr, "tally status: %s\n", err);
 		goto done;
 	}
+	strlcpy(err, "not a status", sizeof(err));
 	if (wire_env(m)->body_case != TALLY__ENVELOPE__BODY_STATUS ||
 	    status_from_proto(wire_env(m)->status, &st, err, sizeof(err)) ==
 		-1) {

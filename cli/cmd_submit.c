@@ -171,7 +171,7 @@ static int
 build_submit(const char *qpath, const char *apath, Tally__Submit *s)
 {
 	Tally__Query *q = NULL;
-	char *text, err[512];
+	char *text, err[512] = "out of memory";
 	size_t len;
 
 	if (file_read(qpath, QUERY_MAX_BYTES, &text, &len, err, sizeof(err)) ==

@@ -44,6 +44,13 @@ int utf8_valid(const char *s, size_t len);
 int file_read(const char *path, size_t max, char **out, size_t *lenp, char *err,
     size_t errlen);
 
+/*
+ * Copies at most dsize - 1 bytes of src (NULL: "") into dst, each byte
+ * that is not printable ASCII replaced by '?': for strings from a peer
+ * that end up in logs, audit records or on operators' screens.
+ */
+void str_printable(char *dst, size_t dsize, const char *src);
+
 /* Hex encoding of n bytes into out (2n+1 bytes). */
 void hex_encode(const unsigned char *in, size_t n, char *out);
 

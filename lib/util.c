@@ -185,6 +185,18 @@ utf8_valid(const char *str, size_t len)
 }
 
 void
+str_printable(char *dst, size_t dsize, const char *src)
+{
+	size_t i = 0;
+
+	if (dsize == 0)
+		return;
+	for (; src != NULL && src[i] != '\0' && i + 1 < dsize; i++)
+		dst[i] = src[i] >= ' ' && src[i] <= '~' ? src[i] : '?';
+	dst[i] = '\0';
+}
+
+void
 hex_encode(const unsigned char *in, size_t n, char *out)
 {
 	static const char digits[] = "0123456789abcdef";

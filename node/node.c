@@ -306,6 +306,14 @@ node_setup(struct node *n, char *err, size_t errlen)
 	struct chan_config cc;
 	sigset_t set;
 
+	/* Before the workers start: threads inherit the mask, and a thread
+	 * that does not block SIGTERM would die of it instead of the
+	 * signalfd seeing it. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	if (approval_keys_load(n->cfg->tls.ca, n->cfg->tls.crl,
 		(const char(*)[PATH_MAX])n->cfg->tls.drb, n->cfg->tls.ndrb,
 		&n->drb, &n->ndrb, err, errlen) == -1 ||
@@ -329,13 +337,8 @@ node_setup(struct node *n, char *err, size_t errlen)
 		return errf(err, errlen,
 		    "the certificate is for '%s' but site is '%s'",
 		    chan_self(n->chan)->name, n->cfg->site);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigprocmask(SIG_BLOCK, &set, NULL);
 	if ((n->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) == -1)
 		return errf(err, errlen, "signalfd: %s", strerror(errno));
-	signal(SIGPIPE, SIG_IGN);
 	return 0;
 }
 

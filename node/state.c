@@ -81,23 +81,29 @@ nstate_close(struct nstate *ns)
 	free(ns);
 }
 
-/* -1 error, 0 no such task, 1 task row exists (result copied if any). */
+/* -1 error, 0 no such task, 1 task row exists (result copied if any),
+ * 2 the task id was first seen with another approval. */
 static int
-task_lookup(struct nstate *ns, const char *task_id, uint8_t **result,
-    size_t *len, int *state)
+task_lookup(struct nstate *ns, const char *task_id,
+    const uint8_t approval_id[32], uint8_t **result, size_t *len, int *state)
 {
 	sqlite3_stmt *st;
 	int rc;
 
 	if (sqlite3_prepare_v2(ns->db,
-		"SELECT state, result FROM task WHERE id = ?1", -1, &st,
-		NULL) != SQLITE_OK)
+		"SELECT state, result, approval_id FROM task WHERE id = ?1", -1,
+		&st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, task_id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		int n = sqlite3_column_bytes(st, 1);
 
+		if (sqlite3_column_bytes(st, 2) != 32 ||
+		    memcmp(sqlite3_column_blob(st, 2), approval_id, 32) != 0) {
+			sqlite3_finalize(st);
+			return 2;
+		}
 		*state = sqlite3_column_int(st, 0);
 		if (n > 0) {
 			if ((*result = malloc((size_t)n)) == NULL) {
@@ -173,9 +179,16 @@ nstate_begin(struct nstate *ns, const char *task_id,
 	*len = 0;
 	if (exec(ns->db, "BEGIN IMMEDIATE") == -1)
 		return errf(err, errlen, "node state busy");
-	found = task_lookup(ns, task_id, result, len, state);
+	found = task_lookup(ns, task_id, approval_id, result, len, state);
 	if (found == -1)
 		goto fail;
+	if (found == 2) {
+		/* Neither another query's answer nor a run off budget. */
+		exec(ns->db, "ROLLBACK");
+		errf(err, errlen, "task id %s was used with another approval",
+		    task_id);
+		return NSTATE_REUSED;
+	}
 	if (found == 1) {
 		/* Answered: the same answer again. Started but not answered
 		 * (a crash): run again, the run was counted already. */
@@ -241,9 +254,19 @@ nstate_audit(
 {
 	char err[128];
 
+	/* Its own transaction: workers append through their own
+	 * connections, and the chain's read-then-insert must not
+	 * interleave (one of two appends would fail on the sequence). */
+	if (exec(ns->db, "BEGIN IMMEDIATE") == -1)
+		return -1;
 	if (audit_append(ns->db, actor, event, detail, err, sizeof(err)) ==
 	    -1) {
 		log_warnx("node state: %s", err);
+		exec(ns->db, "ROLLBACK");
+		return -1;
+	}
+	if (exec(ns->db, "COMMIT") == -1) {
+		exec(ns->db, "ROLLBACK");
 		return -1;
 	}
 	return 0;

@@ -21,12 +21,15 @@ void nstate_close(struct nstate *);
  *                  no run is spent;
  *   NSTATE_RUN     run it (a run of the approval was counted, or had been
  *                  for this task before a crash);
- *   NSTATE_BUDGET  refused: the approval's runs are spent (err says so).
+ *   NSTATE_BUDGET  refused: the approval's runs are spent (err says so);
+ *   NSTATE_REUSED  refused: the task id was first used with another
+ *                  approval (a cached answer goes only to its own).
  * -1 on error.
  */
 #define NSTATE_CACHED 1
 #define NSTATE_RUN    2
 #define NSTATE_BUDGET 3
+#define NSTATE_REUSED 4 /* refused: the task id came with another approval */
 int nstate_begin(struct nstate *, const char *task_id,
     const uint8_t approval_id[32], uint32_t max_runs, uint8_t **result,
     size_t *len, int *state, char *err, size_t errlen);

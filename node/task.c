@@ -105,7 +105,7 @@ from_cache(uint8_t *stored, size_t slen, size_t max_frame, size_t *lenp,
 	struct wire_msg *m;
 	Tally__TaskResult *tr;
 	uint8_t *buf = NULL;
-	char why[128];
+	char why[128] = "not a task result";
 
 	m = wire_decode(stored, slen, max_frame, 0, why, sizeof(why));
 	free(stored);
@@ -223,8 +223,9 @@ task_run(struct task_env *te, const Tally__Task *t, size_t max_frame,
 	if (rc != NSTATE_RUN) {
 		query_free(q);
 		return no_table(te, t->task_id,
-		    rc == NSTATE_BUDGET ? TALLY__TASK_STATE__TASK_REFUSED
-					: TALLY__TASK_STATE__TASK_FAILED,
+		    rc == NSTATE_BUDGET || rc == NSTATE_REUSED
+			? TALLY__TASK_STATE__TASK_REFUSED
+			: TALLY__TASK_STATE__TASK_FAILED,
 		    actor, out, max_frame, lenp);
 	}
 	buf = task_answer(te, t, q, &a, max_frame, lenp, out);

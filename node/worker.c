@@ -59,6 +59,7 @@ job_finish(struct workers *ws, struct job *j, struct worker *w)
 		void *p = reallocarray(ws->done, ncap, sizeof(*ws->done));
 
 		if (p == NULL) {
+			ws->running--;
 			pthread_mutex_unlock(&ws->mu);
 			log_warnx("worker: out of memory, answer dropped "
 				  "(the broker will re-send)");

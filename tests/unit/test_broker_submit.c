@@ -12,6 +12,7 @@
 #include "broker.h"
 #include "pki.h"
 #include "query.h"
+#include "suppress.h"
 #include "testutil.h"
 #include "util.h"
 
@@ -22,6 +23,7 @@ struct fx {
 	uint8_t *qbytes;
 	size_t qlen;
 	uint8_t approved[32]; /* digest the DRB signs */
+	uint32_t min_cell;    /* the approval's k */
 };
 
 static int
@@ -54,6 +56,7 @@ setup(void **state)
 	snprintf(path, sizeof(path), "%s/broker.db", f->dir);
 	f->b.store = store_open(path, err, sizeof(err));
 	f->b.cfg.query_deadline_s = 60;
+	f->min_cell = 10;
 	if (file_read("docs/examples/ibd.json", 1 << 20, &text, &len, err,
 		sizeof(err)) == -1 ||
 	    query_from_json(text, len, &q, err, sizeof(err)) == -1)
@@ -102,7 +105,7 @@ submit(struct fx *f, const char *who, const char *sites, int64_t from,
 	a.not_before = (uint64_t)((int64_t)(wall_ms() / 1000) + from);
 	a.not_after = (uint64_t)((int64_t)(wall_ms() / 1000) + to);
 	a.max_runs = 2;
-	a.min_cell = 10;
+	a.min_cell = f->min_cell;
 	doc = approval_sign(&a, key);
 	sa = approval_parse(doc, strlen(doc), err, errlen);
 	free(doc);
@@ -173,6 +176,14 @@ refusals(void **state)
 	    -1);
 	assert_string_equal(err, "query does not match the approved digest");
 	f->qbytes[f->qlen - 1] ^= 1;
+	/* A k no node could apply (and no pool could use). */
+	f->min_cell = SUPPRESS_MAX_K + 1;
+	assert_int_equal(submit(f, "kim", "all", -10, 3600, f->drbkey, &ack,
+			     err, sizeof(err)),
+	    -1);
+	assert_string_equal(
+	    err, "approval's min_cell 1000001 is above 1000000");
+	f->min_cell = 10;
 	s.has_query = 1;
 	s.query.data = f->qbytes;
 	s.query.len = f->qlen;

@@ -1,7 +1,10 @@
 /*
  * test_node_state.c — run budgets counted at the node, answers cached by
- * task id, a crash between counting and answering spends no extra run.
+ * task id (and only for the approval it was first run with), a crash
+ * between counting and answering spends no extra run, workers auditing
+ * through their own connections at once lose no record.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,11 +81,105 @@ budget_and_cache(void **state)
 	test_rmdir(dir);
 }
 
+/* A task id seen before with one approval, sent again with another:
+ * neither the first query's answer nor a run outside the budget. */
+static void
+task_id_bound_to_approval(void **state)
+{
+	char *dir = test_mkdtemp(), path[512], err[256];
+	uint8_t aid[32], other[32], *res;
+	struct nstate *ns;
+	size_t len;
+	int st;
+
+	(void)state;
+	memset(aid, 7, 32);
+	memset(other, 8, 32);
+	snprintf(path, sizeof(path), "%s/node-state.db", dir);
+	ns = nstate_open(path, err, sizeof(err));
+	assert_non_null(ns);
+	/* Started but never answered (a crash, an engine failure). */
+	assert_int_equal(nstate_begin(ns, "q1/snuh", aid, 1, &res, &len, &st,
+			     err, sizeof(err)),
+	    NSTATE_RUN);
+	assert_int_equal(nstate_begin(ns, "q1/snuh", other, 1, &res, &len, &st,
+			     err, sizeof(err)),
+	    NSTATE_REUSED);
+	assert_null(res);
+	assert_int_equal(nstate_runs(ns, other), 0);
+	/* Answered. */
+	assert_int_equal(nstate_finish(ns, "q1/snuh", 3,
+			     (const uint8_t *)"answer", 6, "kim", "released"),
+	    0);
+	assert_int_equal(nstate_begin(ns, "q1/snuh", other, 1, &res, &len, &st,
+			     err, sizeof(err)),
+	    NSTATE_REUSED);
+	assert_null(res);
+	assert_string_equal(
+	    err, "task id q1/snuh was used with another approval");
+	/* Its own approval still gets the cached answer. */
+	assert_int_equal(nstate_begin(ns, "q1/snuh", aid, 1, &res, &len, &st,
+			     err, sizeof(err)),
+	    NSTATE_CACHED);
+	free(res);
+	nstate_close(ns);
+	test_rmdir(dir);
+}
+
+#define AUDITORS 4
+#define AUDITS	 50
+
+static void *
+auditor(void *arg)
+{
+	struct nstate *ns = arg;
+	long failed = 0;
+
+	for (int i = 0; i < AUDITS; i++)
+		failed +=
+		    nstate_audit(ns, "kim", "refused", "bad approval") != 0;
+	return (void *)failed;
+}
+
+static void
+concurrent_audit(void **state)
+{
+	char *dir = test_mkdtemp(), path[512], err[256];
+	struct nstate *ns[AUDITORS];
+	pthread_t tid[AUDITORS];
+	struct audit_report r;
+	sqlite3 *db;
+	long failed = 0;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/node-state.db", dir);
+	for (int i = 0; i < AUDITORS; i++)
+		assert_non_null(ns[i] = nstate_open(path, err, sizeof(err)));
+	for (int i = 0; i < AUDITORS; i++)
+		assert_int_equal(
+		    pthread_create(&tid[i], NULL, auditor, ns[i]), 0);
+	for (int i = 0; i < AUDITORS; i++) {
+		void *rv;
+
+		pthread_join(tid[i], &rv);
+		failed += (long)rv;
+		nstate_close(ns[i]);
+	}
+	assert_int_equal(failed, 0);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(audit_verify(db, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.records, AUDITORS * AUDITS);
+	sqlite3_close(db);
+	test_rmdir(dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(budget_and_cache),
+		cmocka_unit_test(task_id_bound_to_approval),
+		cmocka_unit_test(concurrent_audit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -169,6 +169,20 @@ network(void **state)
 	test_rmdir(dir);
 }
 
+static void
+printable(void **state)
+{
+	char buf[8];
+
+	(void)state;
+	str_printable(buf, sizeof(buf), "a\nb\x1b\xc3\xa9");
+	assert_string_equal(buf, "a?b???");
+	str_printable(buf, sizeof(buf), "0123456789");
+	assert_string_equal(buf, "0123456");
+	str_printable(buf, sizeof(buf), NULL);
+	assert_string_equal(buf, "");
+}
+
 int
 main(void)
 {
@@ -178,6 +192,7 @@ main(void)
 		cmocka_unit_test(utf8),
 		cmocka_unit_test(config),
 		cmocka_unit_test(network),
+		cmocka_unit_test(printable),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -54,6 +54,7 @@ struct waiter {
 struct running {
 	char id[STORE_ID_MAX];
 	uint64_t submitted_ms, deadline_ms;
+	unsigned min_cell; /* the approval's k: no site may release below */
 };
 
 struct broker {

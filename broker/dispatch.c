@@ -60,9 +60,9 @@ running_find(struct broker *b, const char *id)
 }
 
 static int
-running_add(
-    struct broker *b, const char *id, uint64_t submitted, uint64_t deadline)
+running_add(struct broker *b, const struct store_query *q)
 {
+	const char *id = q->id;
 	struct running *r;
 
 	if (running_find(b, id) != NULL)
@@ -72,9 +72,19 @@ running_add(
 		return -1;
 	r = &b->running[b->nrunning++];
 	strlcpy(r->id, id, sizeof(r->id));
-	r->submitted_ms = submitted;
-	r->deadline_ms = deadline;
+	r->submitted_ms = q->submitted_ms;
+	r->deadline_ms = q->deadline_ms;
+	r->min_cell = q->min_cell;
 	return 0;
+}
+
+/* The k a query's sites must apply (the approval's). */
+static unsigned
+running_k(struct broker *b, const char *id)
+{
+	struct running *r = running_find(b, id);
+
+	return r != NULL ? r->min_cell : 0;
 }
 
 static void
@@ -183,7 +193,7 @@ dispatch_query(struct broker *b, const char *query_id)
 
 	if (store_query_get(b->store, query_id, &q, &qb, &ab) == -1)
 		return -1;
-	running_add(b, query_id, q.submitted_ms, q.deadline_ms);
+	running_add(b, &q);
 	free(qb);
 	free(ab);
 	for (size_t i = 0; i < b->net->nsites; i++)
@@ -205,7 +215,7 @@ dispatch_resume(struct broker *b)
 		uint8_t *qb, *ab;
 
 		if (store_query_get(b->store, ids[i], &q, &qb, &ab) == 0) {
-			running_add(b, ids[i], q.submitted_ms, q.deadline_ms);
+			running_add(b, &q);
 			free(qb);
 			free(ab);
 		}
@@ -244,6 +254,15 @@ answer_record(struct broker *b, struct inflight *f, const Tally__TaskResult *tr,
 			snprintf(t.reason, sizeof(t.reason),
 			    "invalid table from the node: %.200s",
 			    tr->table ? err : "none");
+		} else if (tab->min_cell < running_k(b, f->query_id)) {
+			/* Its own column would show cells the approval's k
+			 * forbids: not released, not pooled. */
+			t.state = TALLY__TASK_STATE__TASK_FAILED;
+			snprintf(t.reason, sizeof(t.reason),
+			    "the node released at k %u, below the approval's "
+			    "%u",
+			    tab->min_cell, running_k(b, f->query_id));
+			table_free(tab);
 		} else {
 			table_free(tab);
 			t.table = (uint8_t *)packed;

@@ -18,15 +18,6 @@
 #include "util.h"
 #include "wire.h"
 
-static int
-task_final(int state)
-{
-	return state == TALLY__TASK_STATE__TASK_DONE ||
-	    state == TALLY__TASK_STATE__TASK_REFUSED ||
-	    state == TALLY__TASK_STATE__TASK_FAILED ||
-	    state == TALLY__TASK_STATE__TASK_TIMED_OUT;
-}
-
 /* Adds each DONE site's table to the pool; by_site stays 1 only if every
  * one of them allows its column. Returns the number pooled, -1 on error. */
 static int
@@ -224,7 +215,7 @@ finish_check(struct broker *b, const char *id, int deadline_passed)
 	if (store_tasks(b->store, id, NULL, &t, &n) == -1)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		open += !task_final(t[i].state);
+		open += !store_task_final(t[i].state);
 		done += t[i].state == TALLY__TASK_STATE__TASK_DONE;
 	}
 	if (open > 0 && !deadline_passed) {
@@ -232,7 +223,7 @@ finish_check(struct broker *b, const char *id, int deadline_passed)
 		goto out;
 	}
 	for (size_t i = 0; i < n && open > 0; i++) {
-		if (task_final(t[i].state))
+		if (store_task_final(t[i].state))
 			continue;
 		t[i].state = TALLY__TASK_STATE__TASK_TIMED_OUT;
 		strlcpy(t[i].reason, "no answer before the deadline",

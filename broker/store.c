@@ -41,6 +41,7 @@ static const char store_sql[] =
     " finished_ms INTEGER,"
     " result BLOB);"
     "CREATE INDEX IF NOT EXISTS query_state ON query (state, submitted_ms);"
+    "CREATE INDEX IF NOT EXISTS query_approval ON query (approval_id);"
     "CREATE TABLE IF NOT EXISTS task ("
     " id TEXT PRIMARY KEY,"
     " query_id TEXT NOT NULL REFERENCES query (id),"
@@ -136,6 +137,24 @@ step_done(struct store *s, sqlite3_stmt *st)
 	return 0;
 }
 
+/* 1 if the approval of q already has max_runs queries (or on error). */
+static int
+runs_spent(struct store *s, const struct store_query *q)
+{
+	sqlite3_stmt *st;
+	int64_t n = INT64_MAX;
+
+	if ((st = prepare(s,
+		 "SELECT count(*) FROM query"
+		 " WHERE approval_id = ?1")) == NULL)
+		return 1;
+	sqlite3_bind_blob(st, 1, q->approval_id, 32, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n >= (int64_t)q->max_runs;
+}
+
 int
 store_query_add(struct store *s, const struct store_query *q,
     const char *const *sites, size_t nsites, char *err, size_t errlen)
@@ -145,6 +164,11 @@ store_query_add(struct store *s, const struct store_query *q,
 
 	if (exec(s, "PRAGMA synchronous = FULL; BEGIN IMMEDIATE") == -1)
 		return errf(err, errlen, "state database busy");
+	if (runs_spent(s, q)) {
+		exec(s, "ROLLBACK; PRAGMA synchronous = NORMAL");
+		return errf(err, errlen, "approval's run budget of %u is spent",
+		    q->max_runs);
+	}
 	if ((st = prepare(s,
 		 "INSERT INTO query (id, researcher, project, approval_id,"
 		 " query, approval, submitted_ms, deadline_ms, state, by_site,"
@@ -371,8 +395,8 @@ store_tasks_free(struct store_task *t, size_t n)
 	free(t);
 }
 
-static int
-task_final(int state)
+int
+store_task_final(int state)
 {
 	return state == TALLY__TASK_STATE__TASK_DONE ||
 	    state == TALLY__TASK_STATE__TASK_REFUSED ||
@@ -404,7 +428,7 @@ store_task_update(struct store *s, const struct store_task *t)
 		    st, 4, t->table, (int)t->table_len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)t->engine_us);
 	sqlite3_bind_int(st, 6, t->cached);
-	if (task_final(t->state))
+	if (store_task_final(t->state))
 		sqlite3_bind_int64(st, 7, (sqlite3_int64)wall_ms());
 	sqlite3_bind_int(st, 8, TALLY__TASK_STATE__TASK_SENT);
 	sqlite3_bind_int(st, 9, TALLY__TASK_STATE__TASK_DONE);
@@ -414,7 +438,7 @@ store_task_update(struct store *s, const struct store_task *t)
 	if (step_done(s, st) == -1)
 		goto fail;
 	changed = sqlite3_changes(s->db) > 0;
-	if (changed && task_final(t->state)) {
+	if (changed && store_task_final(t->state)) {
 		char detail[400];
 
 		snprintf(detail, sizeof(detail), "task %s state %d%s%s", t->id,

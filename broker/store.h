@@ -31,6 +31,7 @@ struct store_query {
 	int state; /* TALLY__QUERY_STATE__* */
 	int by_site;
 	unsigned min_cell;
+	unsigned max_runs; /* the approval's budget, counted here too */
 };
 
 struct store_task {
@@ -50,7 +51,8 @@ struct store_task {
 struct store *store_open(const char *path, char *err, size_t errlen);
 void store_close(struct store *);
 
-/* Query, one task per site and an audit record, in one transaction. */
+/* Query, one task per site and an audit record, in one transaction;
+ * refused once max_runs queries of the same approval are stored. */
 int store_query_add(struct store *, const struct store_query *,
     const char *const *sites, size_t nsites, char *err, size_t errlen);
 /* Loads a query; its query/approval buffers are malloc'd (free them). */
@@ -70,6 +72,10 @@ void store_tasks_free(struct store_task *, size_t n);
  * if the task changed, 0 if it was already final or unknown, -1 on
  * error. */
 int store_task_update(struct store *, const struct store_task *);
+
+/* 1 if a task in this state is finished (done, refused, failed, timed
+ * out): a state it never leaves. */
+int store_task_final(int state);
 
 /* Marks a running query final with its result and audits the release;
  * -1 if it is not running (a result is released once). */

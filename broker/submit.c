@@ -22,8 +22,12 @@
 static int
 refuse(struct broker *b, const char *who, char *err)
 {
-	log_info("refused a submission from %s: %s", who, err);
-	store_audit(b->store, who, "refused", err);
+	char clean[512];
+
+	/* Parts of the reason may come from the submission itself. */
+	str_printable(clean, sizeof(clean), err);
+	log_info("refused a submission from %s: %s", who, clean);
+	store_audit(b->store, who, "refused", clean);
 	return -1;
 }
 
@@ -130,6 +134,7 @@ submit_handle(struct broker *b, const char *who, const Tally__Submit *s,
 	sq.state = TALLY__QUERY_STATE__QUERY_RUNNING;
 	sq.by_site = q->has_by_site && q->by_site;
 	sq.min_cell = a.min_cell;
+	sq.max_runs = a.max_runs;
 	rc = store_query_add(b->store, &sq, sites, nsites, err, errlen);
 	free(abytes);
 	free(sites);

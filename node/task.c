@@ -76,7 +76,7 @@ task_verify(struct task_env *te, const Tally__Task *t, struct approval *a,
 
 	if (!t->has_query || t->query.len == 0 ||
 	    t->query.len > QUERY_MAX_BYTES || t->approval == NULL ||
-	    t->researcher == NULL)
+	    t->researcher == NULL || strlen(t->researcher) >= APPROVAL_NAME_MAX)
 		return errf(err, errlen,
 		    "task without query, approval or "
 		    "researcher");
@@ -189,7 +189,10 @@ uint8_t *
 task_run(struct task_env *te, const Tally__Task *t, size_t max_frame,
     size_t *lenp, struct task_outcome *out)
 {
-	const char *actor = t->researcher ? t->researcher : "?";
+	const char *actor =
+	    t->researcher != NULL && strlen(t->researcher) < APPROVAL_NAME_MAX
+	    ? t->researcher
+	    : "?";
 	Tally__Query *q = NULL;
 	struct approval a;
 	uint8_t *stored = NULL, *buf;

@@ -62,17 +62,16 @@ refused "role researcher may not send status-request" \
 n=$(sqlite3 "$NET/state/broker.db" "SELECT count(*) FROM audit WHERE event='refused'")
 [ "$n" -ge 5 ] || fail "only $n refusals audited"
 
-# Run budget: one run allowed. The second run is refused by every node.
+# Run budget: one run allowed. The broker refuses the second submission
+# itself; every node has counted exactly one run (the nodes' own refusal
+# of a run beyond the budget, which a compromised broker cannot bypass,
+# is tested in test_node_task and test_node_state).
 net_approve "$q" --runs 1 >"$TALLY_TMP/once.json"
 net_submit --approval "$TALLY_TMP/once.json" --wait --json "$q" >"$TALLY_TMP/r1.json" 2>/dev/null
 [ "$(json_field "$TALLY_TMP/r1.json" 'd["status"]')" = complete ] || fail "first run"
-set +e
-net_submit --approval "$TALLY_TMP/once.json" --wait --json "$q" >"$TALLY_TMP/r2.json" 2>/dev/null
-set -e
-[ "$(json_field "$TALLY_TMP/r2.json" 'd["status"]')" = failed ] || fail "second run not failed"
-[ "$(json_field "$TALLY_TMP/r2.json" 'len(d["sites"]["refused"])')" = 5 ] || fail "not refused by 5"
+refused "approval's run budget of 1 is spent" \
+    net_submit --approval "$TALLY_TMP/once.json" --wait --json "$q"
 for s in $NET_SITES; do
-	grep -q "run budget of 1 is spent" "$NET/log/node-$s.log" || fail "$s: no budget refusal logged"
 	r=$(sqlite3 "$NET/state/node-$s.db" "SELECT runs FROM approval_runs")
 	[ "$r" = 1 ] || fail "$s counted $r runs"
 done

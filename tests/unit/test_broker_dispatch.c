@@ -59,6 +59,7 @@ setup(void **state)
 	q.deadline_ms = q.submitted_ms + 3600 * 1000;
 	q.state = TALLY__QUERY_STATE__QUERY_RUNNING;
 	q.min_cell = 10;
+	q.max_runs = 5;
 	if (store_query_add(f->b.store, &q, sites, 1, err, sizeof(err)) == -1)
 		fail_msg("%s", err);
 	free(qb);

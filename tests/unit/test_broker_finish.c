@@ -52,6 +52,7 @@ add_query(struct fx *f, const char *id, unsigned min_cell)
 	q.deadline_ms = q.submitted_ms + 3600 * 1000;
 	q.state = TALLY__QUERY_STATE__QUERY_RUNNING;
 	q.min_cell = min_cell;
+	q.max_runs = 5;
 	if (store_query_add(f->b.store, &q, sites, 2, err, sizeof(err)) == -1)
 		fail_msg("%s", err);
 	free(qb);

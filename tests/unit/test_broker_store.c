@@ -42,7 +42,23 @@ lifecycle(void **state)
 	q.submitted_ms = 1;
 	q.deadline_ms = 99;
 	q.min_cell = 10;
+	q.max_runs = 2;
 	assert_int_equal(store_query_add(s, &q, sites, 3, err, sizeof(err)), 0);
+	/* The broker counts an approval's runs too: with max_runs 2, a
+	 * second query of it is stored, a third refused. */
+	{
+		struct store_query q2 = q;
+		const char *other[] = { "ncc" };
+
+		strcpy(q2.id, "q-2");
+		assert_int_equal(
+		    store_query_add(s, &q2, other, 1, err, sizeof(err)), 0);
+		strcpy(q2.id, "q-3");
+		assert_int_equal(
+		    store_query_add(s, &q2, other, 1, err, sizeof(err)), -1);
+		assert_string_equal(err, "approval's run budget of 2 is spent");
+		q.max_runs = 5;
+	}
 	/* The same id again is refused, atomically (no extra tasks). */
 	assert_int_equal(
 	    store_query_add(s, &q, sites, 1, err, sizeof(err)), -1);
@@ -59,7 +75,7 @@ lifecycle(void **state)
 	free(qb);
 	free(ab);
 	assert_int_equal(store_queries_running(s, &ids, &n), 0);
-	assert_int_equal(n, 1);
+	assert_int_equal(n, 2);
 	assert_string_equal(ids[0], "q-1");
 	free(ids);
 	assert_int_equal(store_tasks(s, "q-1", NULL, &tasks, &n), 0);
@@ -104,10 +120,10 @@ lifecycle(void **state)
 	assert_int_equal(len, 2);
 	assert_int_equal(st, TALLY__QUERY_STATE__QUERY_PARTIAL);
 	free(res);
-	assert_int_equal(store_result_get(s, "q-2", &res, &len, &st), -1);
+	assert_int_equal(store_result_get(s, "q-9", &res, &len, &st), -1);
 	assert_int_equal(store_query_counts(s, counts), 0);
 	assert_int_equal(counts[TALLY__QUERY_STATE__QUERY_PARTIAL], 1);
-	assert_int_equal(counts[TALLY__QUERY_STATE__QUERY_RUNNING], 0);
+	assert_int_equal(counts[TALLY__QUERY_STATE__QUERY_RUNNING], 1);
 	store_close(s);
 
 	{
@@ -116,8 +132,8 @@ lifecycle(void **state)
 
 		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 		assert_int_equal(audit_verify(db, &r, err, sizeof(err)), 0);
-		/* accepted, answer (snuh done), release */
-		assert_int_equal(r.records, 3);
+		/* accepted twice, answer (snuh done), release */
+		assert_int_equal(r.records, 4);
 		sqlite3_close(db);
 	}
 	test_rmdir(dir);

@@ -105,6 +105,13 @@ int chan_process(struct chan *); /* flushes, reads, runs timers, retries */
  * 0 if none, -1 on a ZeroMQ error. */
 int chan_poll(struct chan *, long timeout_ms);
 
+/*
+ * A peer (server side) is one running instance of a certificate: a
+ * reconnect of the same process comes back as the same handle (DOWN, then
+ * UP); a restarted node is a new handle with the same name, and its old
+ * handle goes GONE after linger_ms (or at chan_drop()), taking the
+ * requests it never answered with it: re-send those by name if needed.
+ */
 enum chan_event_type {
 	CHAN_EV_UP = 1,	 /* peer authenticated on a new session */
 	CHAN_EV_DOWN,	 /* peer lost its session (reason); requests wait */

@@ -119,8 +119,11 @@ srv_send(struct sess *s, struct frame *f)
 	if (zmq_send(ch->sock, h, sizeof(h), ZMQ_SNDMORE | ZMQ_DONTWAIT) ==
 		-1 ||
 	    zmq_msg_send(&f->msg, ch->sock, ZMQ_DONTWAIT) == -1) {
+		/* Not after the routing frame was taken; were it to happen,
+		 * sending the routing frame again would corrupt the socket,
+		 * so the frame counts as gone and the peer resets. */
 		log_warn("chan: send to %s", s->addr);
-		return -1;
+		zmq_msg_close(&f->msg);
 	}
 	return 0;
 }

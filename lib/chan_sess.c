@@ -445,13 +445,13 @@ sess_input(struct sess *s, const uint8_t *data, size_t len)
 		if (st != TLS_DONE)
 			sess_flush(s); /* our flight, or the refusing alert */
 		if (st == TLS_FAILED) {
-			s->ch->st.refused++;
 			if (s->ch->server) {
+				s->ch->st.refused++;
 				chan_noise(s->ch, "chan: refused %s: %s",
 				    s->addr, tls_error(s->tls));
 				sess_close(s, tls_error(s->tls));
 			} else
-				cli_tls_failed(s);
+				cli_tls_failed(s); /* counts and reports */
 			return -1;
 		}
 		if (st == TLS_WANT)

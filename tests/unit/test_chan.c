@@ -382,6 +382,40 @@ router_backpressure(void **state)
 }
 
 /*
+ * The node's connection vanishes under its session: the ROUTER refuses
+ * sends to it (EHOSTUNREACH); the request is kept, and delivered on the
+ * node's next session once it reconnects.
+ */
+static void
+router_unreachable(void **state)
+{
+	struct side *sv, *cl, *ss[2];
+	struct chan_stats st;
+	char ep[256];
+
+	(void)state;
+	pair(&sv, &cl, "snuh", NULL, NULL);
+	ss[0] = sv;
+	ss[1] = cl;
+	cl->echo = 1;
+	assert_true(run(ss, 2, 5000, both_up));
+	strlcpy(ep, chan_endpoint(sv->ch), sizeof(ep));
+	assert_int_equal(zmq_disconnect(cl->ch->sock, ep), 0);
+	RUN_UNTIL(ss, 2, 5000, cl->down == 1); /* its monitor saw it */
+	run(ss, 2, 200, NULL);		       /* and the ROUTER too, by now */
+	if (chan_request(sv->ch, sv->peer, "task 9", 6, NULL) == -1)
+		fail_msg("request: %s (peer %llu, gone %d)", strerror(errno),
+		    (unsigned long long)sv->peer, sv->gone);
+	RUN_UNTIL(ss, 2, 5000, (chan_stats(sv->ch, &st), st.deferred > 0));
+	assert_int_equal(sv->nrep, 0);
+	assert_int_equal(zmq_connect(cl->ch->sock, ep), 0);
+	RUN_UNTIL(ss, 2, 10000, sv->nrep >= 1);
+	assert_string_equal(sv->last, "re:task 9");
+	side_free(cl);
+	side_free(sv);
+}
+
+/*
  * The session dies after the broker took a request and before its reply
  * got out: the client re-sends on its next session, the broker answers
  * from memory, and the request was executed once.
@@ -758,6 +792,7 @@ main(void)
 		cmocka_unit_test(register_and_exchange),
 		cmocka_unit_test(refused_role),
 		cmocka_unit_test(router_backpressure),
+		cmocka_unit_test(router_unreachable),
 		cmocka_unit_test(lost_session_exactly_once),
 		cmocka_unit_test(broker_restart),
 		cmocka_unit_test(heartbeat_hung_broker),

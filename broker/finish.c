@@ -158,8 +158,7 @@ notify_waiters(struct broker *b, const char *id, const uint8_t *res, size_t len)
 
 /* Sends Progress notes to those waiting for query id. */
 static void
-notify_progress(
-    struct broker *b, const char *id, struct store_task *t, size_t n)
+notify_progress(struct broker *b, const char *id, const uint64_t c[7])
 {
 	Tally__Envelope env = TALLY__ENVELOPE__INIT;
 	Tally__Progress pr = TALLY__PROGRESS__INIT;
@@ -169,13 +168,12 @@ notify_progress(
 	pr.query_id = (char *)id;
 	pr.has_total = pr.has_answered = pr.has_failed = pr.has_refused =
 	    pr.has_timed_out = 1;
-	pr.total = (uint32_t)n;
-	for (size_t i = 0; i < n; i++) {
-		pr.answered += t[i].state == TALLY__TASK_STATE__TASK_DONE;
-		pr.failed += t[i].state == TALLY__TASK_STATE__TASK_FAILED;
-		pr.refused += t[i].state == TALLY__TASK_STATE__TASK_REFUSED;
-		pr.timed_out += t[i].state == TALLY__TASK_STATE__TASK_TIMED_OUT;
-	}
+	for (int i = 0; i < 7; i++)
+		pr.total += (uint32_t)c[i];
+	pr.answered = (uint32_t)c[TALLY__TASK_STATE__TASK_DONE];
+	pr.failed = (uint32_t)c[TALLY__TASK_STATE__TASK_FAILED];
+	pr.refused = (uint32_t)c[TALLY__TASK_STATE__TASK_REFUSED];
+	pr.timed_out = (uint32_t)c[TALLY__TASK_STATE__TASK_TIMED_OUT];
 	env.body_case = TALLY__ENVELOPE__BODY_PROGRESS;
 	env.progress = &pr;
 	if ((buf = wire_encode(&env, b->max_frame, &len)) == NULL)
@@ -201,8 +199,21 @@ finish_check(struct broker *b, const char *id, int deadline_passed)
 	uint8_t *qb = NULL, *ab = NULL, *res = NULL;
 	size_t n = 0, len = 0, done = 0, open = 0;
 	char err[256], summary[128];
+	uint64_t c[7];
 	int state, rc = 0;
 
+	/* Cheap first: most answers leave the query open. */
+	if ((state = store_query_state(b->store, id)) == -1)
+		return 0;
+	if (state == TALLY__QUERY_STATE__QUERY_RUNNING && !deadline_passed &&
+	    store_query_task_states(b->store, id, c) == 0 &&
+	    c[TALLY__TASK_STATE__TASK_QUEUED] +
+		    c[TALLY__TASK_STATE__TASK_SENT] +
+		    c[TALLY__TASK_STATE__TASK_RUNNING] >
+		0) {
+		notify_progress(b, id, c);
+		return 0;
+	}
 	if (store_query_get(b->store, id, &q, &qb, &ab) == -1)
 		return 0;
 	if (q.state != TALLY__QUERY_STATE__QUERY_RUNNING) {
@@ -218,10 +229,8 @@ finish_check(struct broker *b, const char *id, int deadline_passed)
 		open += !store_task_final(t[i].state);
 		done += t[i].state == TALLY__TASK_STATE__TASK_DONE;
 	}
-	if (open > 0 && !deadline_passed) {
-		notify_progress(b, id, t, n);
-		goto out;
-	}
+	if (open > 0 && !deadline_passed)
+		goto out; /* only when the cheap check above failed */
 	for (size_t i = 0; i < n && open > 0; i++) {
 		if (store_task_final(t[i].state))
 			continue;

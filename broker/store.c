@@ -517,15 +517,19 @@ store_result_get(
 	return rc;
 }
 
-/* counts[state] = rows per state of a "SELECT state, count(*)" query. */
+/* counts[state] = rows per state of a "SELECT state, count(*)" query,
+ * whose ?1 is bound to arg when arg is not NULL. */
 static int
-count_states(struct store *s, const char *sql, uint64_t *counts, int n)
+count_states(
+    struct store *s, const char *sql, const char *arg, uint64_t *counts, int n)
 {
 	sqlite3_stmt *st;
 
 	memset(counts, 0, (size_t)n * sizeof(counts[0]));
 	if ((st = prepare(s, sql)) == NULL)
 		return -1;
+	if (arg != NULL)
+		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		int state = sqlite3_column_int(st, 0);
 
@@ -539,15 +543,40 @@ count_states(struct store *s, const char *sql, uint64_t *counts, int n)
 int
 store_query_counts(struct store *s, uint64_t counts[4])
 {
-	return count_states(
-	    s, "SELECT state, count(*) FROM query GROUP BY state", counts, 4);
+	return count_states(s,
+	    "SELECT state, count(*) FROM query GROUP BY state", NULL, counts,
+	    4);
 }
 
 int
 store_task_counts(struct store *s, uint64_t counts[7])
 {
-	return count_states(
-	    s, "SELECT state, count(*) FROM task GROUP BY state", counts, 7);
+	return count_states(s,
+	    "SELECT state, count(*) FROM task GROUP BY state", NULL, counts, 7);
+}
+
+int
+store_query_task_states(struct store *s, const char *id, uint64_t counts[7])
+{
+	return count_states(s,
+	    "SELECT state, count(*) FROM task WHERE query_id = ?1"
+	    " GROUP BY state",
+	    id, counts, 7);
+}
+
+int
+store_query_state(struct store *s, const char *id)
+{
+	sqlite3_stmt *st;
+	int state = -1;
+
+	if ((st = prepare(s, "SELECT state FROM query WHERE id = ?1")) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		state = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return state;
 }
 
 int

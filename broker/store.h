@@ -87,6 +87,10 @@ int store_result_get(
 /* Counts of queries per state, for status: counts[state]. */
 int store_query_counts(struct store *, uint64_t counts[4]);
 
+/* A query's state (TALLY__QUERY_STATE__*), or -1 if there is none. */
+int store_query_state(struct store *, const char *id);
+/* Counts of one query's tasks per state: counts[state], 7 states. */
+int store_query_task_states(struct store *, const char *id, uint64_t counts[7]);
 /* Counts of tasks per state: counts[state], 7 states. */
 int store_task_counts(struct store *, uint64_t counts[7]);
 

@@ -63,8 +63,9 @@ main(int argc, char **argv)
 	int n;
 
 	if (argc != 5 || (n = atoi(argv[4])) <= 0) {
-		fprintf(stderr, "usage: e2e CLIENT.conf QUERY.json "
-				"APPROVAL.json N\n");
+		fprintf(stderr,
+		    "usage: e2e CLIENT.conf QUERY.json "
+		    "APPROVAL.json N\n");
 		return 2;
 	}
 	if (file_read(argv[2], QUERY_MAX_BYTES, &text, &len, err,

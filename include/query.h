@@ -23,15 +23,15 @@
  * the field path, e.g. "criteria.all[2].within_days: expected [from, to]
  * with from <= to".
  */
-int query_from_json(const char *text, size_t len, Tally__Query **out,
-    char *err, size_t errlen);
+int query_from_json(
+    const char *text, size_t len, Tally__Query **out, char *err, size_t errlen);
 /* Validates a compiled query (bounds, child indices, kinds, fields). */
 int query_check(const Tally__Query *, char *err, size_t errlen);
 /* Canonical bytes of a compiled query (what an approval digest covers). */
 uint8_t *query_pack(const Tally__Query *, size_t *lenp);
 /* Bounded unpack of canonical bytes, followed by query_check(). */
-Tally__Query *query_unpack(const uint8_t *buf, size_t len, char *err,
-    size_t errlen);
+Tally__Query *query_unpack(
+    const uint8_t *buf, size_t len, char *err, size_t errlen);
 /* Frees a query from query_from_json() or query_unpack(). */
 void query_free(Tally__Query *);
 

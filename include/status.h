@@ -14,8 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define STATUS_NAME_MAX 64
-#define STATUS_MAX_TABLES 8
+#define STATUS_NAME_MAX	   64
+#define STATUS_MAX_TABLES  8
 #define STATUS_MAX_REASONS 32
 /* Upper bounds (ms) of the query latency histogram buckets; +Inf last. */
 #define STATUS_LATENCY_BUCKETS 12
@@ -58,7 +58,7 @@ struct status_snapshot {
 	 * latency_count[i] observations took <= latency_le_ms[i], the last
 	 * is every observation (lib/latency.c fills it that way).
 	 */
-	uint64_t latency_le_ms[STATUS_LATENCY_BUCKETS]; /* bucket bounds */
+	uint64_t latency_le_ms[STATUS_LATENCY_BUCKETS];	    /* bucket bounds */
 	uint64_t latency_count[STATUS_LATENCY_BUCKETS + 1]; /* last: +Inf */
 	uint64_t latency_sum_ms;
 	size_t ntls_failures;

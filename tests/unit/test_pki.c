@@ -18,111 +18,8 @@
 #include <openssl/x509v3.h>
 
 #include "pki.h"
+#include "pkifix.h"
 #include "testutil.h"
-
-struct fx {
-	char *top;
-	char *dir;
-	char err[512];
-};
-
-static char *
-path(const struct fx *f, const char *name)
-{
-	char *p;
-
-	if (asprintf(&p, "%s/%s", f->dir, name) == -1)
-		fail_msg("asprintf");
-	return p;
-}
-
-static int
-setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	f->top = test_mkdtemp();
-	/* The CA goes one level down: init creates its folder. */
-	if (asprintf(&f->dir, "%s/pki", f->top) == -1)
-		return -1;
-	if (pki_ca_init(
-		f->dir, "Test Consortium", 30, f->err, sizeof(f->err)) == -1) {
-		fprintf(stderr, "init: %s\n", f->err);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-
-	test_rmdir(f->top);
-	free(f->dir);
-	free(f);
-	return 0;
-}
-
-static void
-issue(struct fx *f, enum role r, const char *name)
-{
-	struct pki_issue_req req = { .role = r, .name = name, .days = 10 };
-	char serial[64];
-
-	if (pki_issue(f->dir, &req, serial, sizeof(serial), f->err,
-		sizeof(f->err)) == -1)
-		fail_msg("issue %s: %s", name, f->err);
-	assert_int_equal(strlen(serial), 40);
-}
-
-static X509 *
-load_cert(struct fx *f, const char *name)
-{
-	char file[128];
-	X509 *x;
-	char *p;
-
-	snprintf(file, sizeof(file), "%s.crt", name);
-	p = path(f, file);
-	x = pki_cert_load(p, f->err, sizeof(f->err));
-	if (x == NULL)
-		fail_msg("%s", f->err);
-	free(p);
-	return x;
-}
-
-static X509_STORE *
-store(struct fx *f)
-{
-	char *ca = path(f, PKI_CA_CRT), *crl = path(f, PKI_CRL);
-	X509_STORE *s = pki_store_new(ca, crl, f->err, sizeof(f->err));
-
-	if (s == NULL)
-		fail_msg("store: %s", f->err);
-	free(ca);
-	free(crl);
-	return s;
-}
-
-/* 0 or -1 from pki_cert_verify of name's certificate as role want. */
-static int
-verify(struct fx *f, const char *name, enum role want)
-{
-	X509_STORE *s = store(f);
-	X509 *x = load_cert(f, name);
-	char got[PKI_NAME_MAX];
-	int rc = pki_cert_verify(
-	    s, x, want, 0, got, sizeof(got), f->err, sizeof(f->err));
-
-	if (rc == 0)
-		assert_string_equal(got, name);
-	X509_free(x);
-	X509_STORE_free(s);
-	return rc;
-}
 
 static void
 roles_and_names(void **state)
@@ -169,8 +66,9 @@ roles_and_names(void **state)
 static void
 init_layout_and_refusal(void **state)
 {
-	struct fx *f = *state;
-	char *key = path(f, PKI_CA_KEY), *crt = path(f, PKI_CA_CRT);
+	struct pkifix *f = *state;
+	char *key = pkifix_path(f, PKI_CA_KEY),
+	     *crt = pkifix_path(f, PKI_CA_CRT);
 	struct stat st;
 	X509 *ca;
 
@@ -223,14 +121,14 @@ issue_every_role(void **state)
 		{ ROLE_OPERATOR, "ops-1" },
 		{ ROLE_DRB, "drb" },
 	};
-	struct fx *f = *state;
+	struct pkifix *f = *state;
 	char name[PKI_NAME_MAX], file[128];
 	struct stat st;
 	enum role r;
 
 	for (size_t i = 0; i < sizeof(who) / sizeof(who[0]); i++) {
-		issue(f, who[i].r, who[i].name);
-		X509 *x = load_cert(f, who[i].name);
+		pkifix_issue(f, who[i].r, who[i].name);
+		X509 *x = pkifix_load_cert(f, who[i].name);
 		assert_int_equal(pki_peer_identity(x, &r, name, sizeof(name),
 				     f->err, sizeof(f->err)),
 		    0);
@@ -255,7 +153,7 @@ issue_every_role(void **state)
 		X509_free(x);
 
 		snprintf(file, sizeof(file), "%s.key", who[i].name);
-		char *kp = path(f, file);
+		char *kp = pkifix_path(f, file);
 		assert_int_equal(stat(kp, &st), 0);
 		assert_int_equal(st.st_mode & 0777, 0600);
 		EVP_PKEY *k = pki_key_load(kp, f->err, sizeof(f->err));
@@ -263,19 +161,19 @@ issue_every_role(void **state)
 		EVP_PKEY_free(k);
 		free(kp);
 
-		assert_int_equal(verify(f, who[i].name, who[i].r), 0);
+		assert_int_equal(pkifix_verify(f, who[i].name, who[i].r), 0);
 	}
 	/* The right certificate in the wrong role is refused. */
-	assert_int_equal(verify(f, "snuh", ROLE_BROKER), -1);
-	assert_int_equal(verify(f, "kim.jh", ROLE_OPERATOR), -1);
+	assert_int_equal(pkifix_verify(f, "snuh", ROLE_BROKER), -1);
+	assert_int_equal(pkifix_verify(f, "kim.jh", ROLE_OPERATOR), -1);
 	assert_non_null(strstr(f->err, "researcher"));
-	assert_int_equal(verify(f, "broker", ROLE_NODE), -1);
+	assert_int_equal(pkifix_verify(f, "broker", ROLE_NODE), -1);
 }
 
 static void
 issue_refusals(void **state)
 {
-	struct fx *f = *state;
+	struct pkifix *f = *state;
 	struct pki_issue_req req = { .role = ROLE_NODE, .days = 10 };
 
 	req.name = "bad/name";
@@ -291,7 +189,8 @@ issue_refusals(void **state)
 	req.days = PKI_DAYS_MAX + 1;
 	assert_int_equal(
 	    pki_issue(f->dir, &req, NULL, 0, f->err, sizeof(f->err)), -1);
-	/* The CA (setup) lives 30 days: 31 explicit days are refused... */
+	/* The CA (setup) lives 30 days: 31 explicit days are refused...
+	 */
 	req.days = 31;
 	assert_int_equal(
 	    pki_issue(f->dir, &req, NULL, 0, f->err, sizeof(f->err)), -1);
@@ -301,8 +200,8 @@ issue_refusals(void **state)
 	req.days = 0;
 	assert_int_equal(
 	    pki_issue(f->dir, &req, NULL, 0, f->err, sizeof(f->err)), 0);
-	X509 *cut = load_cert(f, "cut"), *ca;
-	char *cap = path(f, PKI_CA_CRT);
+	X509 *cut = pkifix_load_cert(f, "cut"), *ca;
+	char *cap = pkifix_path(f, PKI_CA_CRT);
 	ca = pki_cert_load(cap, f->err, sizeof(f->err));
 	assert_int_equal(
 	    ASN1_TIME_compare(X509_get0_notAfter(cut), X509_get0_notAfter(ca)),
@@ -316,7 +215,7 @@ issue_refusals(void **state)
 			     sizeof(f->err)),
 	    -1);
 	assert_non_null(strstr(f->err, "no CA"));
-	issue(f, ROLE_NODE, "snuh");
+	pkifix_issue(f, ROLE_NODE, "snuh");
 	/* Not again, in any role, while the first is good. */
 	assert_int_equal(
 	    pki_issue(f->dir, &req, NULL, 0, f->err, sizeof(f->err)), -1);
@@ -329,11 +228,11 @@ issue_refusals(void **state)
 static void
 key_check_modes(void **state)
 {
-	struct fx *f = *state;
+	struct pkifix *f = *state;
 	char *kp, *lnk, *dirp;
 
-	issue(f, ROLE_OPERATOR, "ops");
-	kp = path(f, "ops.key");
+	pkifix_issue(f, ROLE_OPERATOR, "ops");
+	kp = pkifix_path(f, "ops.key");
 	assert_int_equal(pki_key_check(kp, f->err, sizeof(f->err)), 0);
 	assert_int_equal(chmod(kp, 0644), 0);
 	assert_int_equal(pki_key_check(kp, f->err, sizeof(f->err)), -1);
@@ -346,21 +245,21 @@ key_check_modes(void **state)
 	assert_int_equal(chmod(kp, 0400), 0);
 	assert_int_equal(pki_key_check(kp, f->err, sizeof(f->err)), 0);
 	/* A link is judged by the file it points to. */
-	lnk = path(f, "link.key");
+	lnk = pkifix_path(f, "link.key");
 	assert_int_equal(symlink(kp, lnk), 0);
 	assert_int_equal(pki_key_check(lnk, f->err, sizeof(f->err)), 0);
 	assert_int_equal(chmod(kp, 0644), 0);
 	assert_int_equal(pki_key_check(lnk, f->err, sizeof(f->err)), -1);
-	dirp = path(f, PKI_ISSUED);
+	dirp = pkifix_path(f, PKI_ISSUED);
 	assert_int_equal(pki_key_check(dirp, f->err, sizeof(f->err)), -1);
 	assert_non_null(strstr(f->err, "not a regular file"));
 	free(dirp);
-	dirp = path(f, "absent.key");
+	dirp = pkifix_path(f, "absent.key");
 	assert_int_equal(pki_key_check(dirp, f->err, sizeof(f->err)), -1);
 	free(dirp);
 	/* The CA itself will not sign with a loosened key. */
 	free(kp);
-	kp = path(f, PKI_CA_KEY);
+	kp = pkifix_path(f, PKI_CA_KEY);
 	assert_int_equal(chmod(kp, 0640), 0);
 	struct pki_issue_req req = {
 		.role = ROLE_NODE, .name = "x", .days = 1
@@ -373,9 +272,9 @@ key_check_modes(void **state)
 }
 
 static int
-crl_has(struct fx *f, X509 *x)
+crl_has(struct pkifix *f, X509 *x)
 {
-	char *p = path(f, PKI_CRL);
+	char *p = pkifix_path(f, PKI_CRL);
 	FILE *fp = fopen(p, "r");
 	X509_CRL *crl;
 	X509_REVOKED *rev;
@@ -395,20 +294,20 @@ crl_has(struct fx *f, X509 *x)
 static void
 revoke_then_verify_fails(void **state)
 {
-	struct fx *f = *state;
+	struct pkifix *f = *state;
 	X509 *old, *x;
 
-	issue(f, ROLE_NODE, "snuh");
-	issue(f, ROLE_NODE, "amc");
-	assert_int_equal(verify(f, "snuh", ROLE_NODE), 0);
-	old = load_cert(f, "snuh");
+	pkifix_issue(f, ROLE_NODE, "snuh");
+	pkifix_issue(f, ROLE_NODE, "amc");
+	assert_int_equal(pkifix_verify(f, "snuh", ROLE_NODE), 0);
+	old = pkifix_load_cert(f, "snuh");
 	assert_false(crl_has(f, old));
 	assert_int_equal(
 	    pki_revoke(f->dir, "snuh", 7, f->err, sizeof(f->err)), 0);
 	assert_true(crl_has(f, old));
-	assert_int_equal(verify(f, "snuh", ROLE_NODE), -1);
+	assert_int_equal(pkifix_verify(f, "snuh", ROLE_NODE), -1);
 	assert_non_null(strstr(f->err, "revoked"));
-	assert_int_equal(verify(f, "amc", ROLE_NODE), 0);
+	assert_int_equal(pkifix_verify(f, "amc", ROLE_NODE), 0);
 	/* Twice is an error; an unknown name too. */
 	assert_int_equal(
 	    pki_revoke(f->dir, "snuh", 7, f->err, sizeof(f->err)), -1);
@@ -416,12 +315,12 @@ revoke_then_verify_fails(void **state)
 	assert_int_equal(
 	    pki_revoke(f->dir, "nobody", 7, f->err, sizeof(f->err)), -1);
 	/* A revoked name may be issued again; the old serial stays out. */
-	issue(f, ROLE_NODE, "snuh");
-	x = load_cert(f, "snuh");
+	pkifix_issue(f, ROLE_NODE, "snuh");
+	x = pkifix_load_cert(f, "snuh");
 	assert_int_not_equal(ASN1_INTEGER_cmp(X509_get0_serialNumber(x),
 				 X509_get0_serialNumber(old)),
 	    0);
-	assert_int_equal(verify(f, "snuh", ROLE_NODE), 0);
+	assert_int_equal(pkifix_verify(f, "snuh", ROLE_NODE), 0);
 	/* Re-signing keeps the entries. */
 	assert_int_equal(pki_crl_update(f->dir, 3, f->err, sizeof(f->err)), 0);
 	assert_true(crl_has(f, old));
@@ -433,8 +332,8 @@ revoke_then_verify_fails(void **state)
 static void
 foreign_ca_fails(void **state)
 {
-	struct fx *f = *state;
-	struct fx other = { 0 };
+	struct pkifix *f = *state;
+	struct pkifix other = { 0 };
 	X509_STORE *s;
 	X509 *x;
 	char name[PKI_NAME_MAX];
@@ -445,22 +344,23 @@ foreign_ca_fails(void **state)
 	assert_int_equal(pki_ca_init(other.dir, "Test Consortium", 30,
 			     other.err, sizeof(other.err)),
 	    0);
-	issue(&other, ROLE_NODE, "snuh");
-	issue(f, ROLE_NODE, "snuh");
-	s = store(f);
-	x = load_cert(&other, "snuh");
+	pkifix_issue(&other, ROLE_NODE, "snuh");
+	pkifix_issue(f, ROLE_NODE, "snuh");
+	s = pkifix_store(f);
+	x = pkifix_load_cert(&other, "snuh");
 	assert_int_equal(pki_cert_verify(s, x, ROLE_NODE, 0, name, sizeof(name),
 			     f->err, sizeof(f->err)),
 	    -1);
 	X509_free(x);
-	x = load_cert(f, "snuh");
+	x = pkifix_load_cert(f, "snuh");
 	assert_int_equal(pki_cert_verify(s, x, ROLE_NODE, 0, name, sizeof(name),
 			     f->err, sizeof(f->err)),
 	    0);
 	X509_free(x);
 	X509_STORE_free(s);
 	/* The other CA's CRL is refused by a store of our CA. */
-	char *ca = path(f, PKI_CA_CRT), *crl = path(&other, PKI_CRL);
+	char *ca = pkifix_path(f, PKI_CA_CRT),
+	     *crl = pkifix_path(&other, PKI_CRL);
 	assert_null(pki_store_new(ca, crl, f->err, sizeof(f->err)));
 	assert_non_null(strstr(f->err, "not signed by the CA"));
 	free(ca);
@@ -471,7 +371,7 @@ foreign_ca_fails(void **state)
 static void
 expired_fails(void **state)
 {
-	struct fx *f = *state;
+	struct pkifix *f = *state;
 	time_t now = time(NULL);
 	struct pki_issue_req req = { .role = ROLE_RESEARCHER,
 		.name = "old",
@@ -481,7 +381,7 @@ expired_fails(void **state)
 
 	assert_int_equal(
 	    pki_issue(f->dir, &req, NULL, 0, f->err, sizeof(f->err)), 0);
-	assert_int_equal(verify(f, "old", ROLE_RESEARCHER), -1);
+	assert_int_equal(pkifix_verify(f, "old", ROLE_RESEARCHER), -1);
 	assert_non_null(strstr(f->err, "expired"));
 	/* An expired name may be issued again without revoking. */
 	req.not_before = 0;
@@ -489,7 +389,7 @@ expired_fails(void **state)
 	req.days = 1;
 	assert_int_equal(
 	    pki_issue(f->dir, &req, NULL, 0, f->err, sizeof(f->err)), 0);
-	assert_int_equal(verify(f, "old", ROLE_RESEARCHER), 0);
+	assert_int_equal(pkifix_verify(f, "old", ROLE_RESEARCHER), 0);
 	/* notAfter before notBefore is refused. */
 	bad.name = "bad";
 	bad.not_after = bad.not_before - 1;
@@ -616,18 +516,19 @@ main(void)
 		cmocka_unit_test(roles_and_names),
 		cmocka_unit_test(peer_identity_refusals),
 		cmocka_unit_test_setup_teardown(
-		    init_layout_and_refusal, setup, teardown),
+		    init_layout_and_refusal, pkifix_setup, pkifix_teardown),
 		cmocka_unit_test_setup_teardown(
-		    issue_every_role, setup, teardown),
+		    issue_every_role, pkifix_setup, pkifix_teardown),
 		cmocka_unit_test_setup_teardown(
-		    issue_refusals, setup, teardown),
+		    issue_refusals, pkifix_setup, pkifix_teardown),
 		cmocka_unit_test_setup_teardown(
-		    key_check_modes, setup, teardown),
+		    key_check_modes, pkifix_setup, pkifix_teardown),
 		cmocka_unit_test_setup_teardown(
-		    revoke_then_verify_fails, setup, teardown),
+		    revoke_then_verify_fails, pkifix_setup, pkifix_teardown),
 		cmocka_unit_test_setup_teardown(
-		    foreign_ca_fails, setup, teardown),
-		cmocka_unit_test_setup_teardown(expired_fails, setup, teardown),
+		    foreign_ca_fails, pkifix_setup, pkifix_teardown),
+		cmocka_unit_test_setup_teardown(
+		    expired_fails, pkifix_setup, pkifix_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,116 +17,13 @@
 #include <openssl/x509v3.h>
 
 #include "pki.h"
+#include "pkifix.h"
 #include "testutil.h"
-
-struct fx {
-	char *top;
-	char *dir;
-	char err[512];
-};
-
-static char *
-path(const struct fx *f, const char *name)
-{
-	char *p;
-
-	if (asprintf(&p, "%s/%s", f->dir, name) == -1)
-		fail_msg("asprintf");
-	return p;
-}
-
-static int
-setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	f->top = test_mkdtemp();
-	/* The CA goes one level down: init creates its folder. */
-	if (asprintf(&f->dir, "%s/pki", f->top) == -1)
-		return -1;
-	if (pki_ca_init(
-		f->dir, "Test Consortium", 30, f->err, sizeof(f->err)) == -1) {
-		fprintf(stderr, "init: %s\n", f->err);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-
-	test_rmdir(f->top);
-	free(f->dir);
-	free(f);
-	return 0;
-}
-
-static void
-issue(struct fx *f, enum role r, const char *name)
-{
-	struct pki_issue_req req = { .role = r, .name = name, .days = 10 };
-	char serial[64];
-
-	if (pki_issue(f->dir, &req, serial, sizeof(serial), f->err,
-		sizeof(f->err)) == -1)
-		fail_msg("issue %s: %s", name, f->err);
-	assert_int_equal(strlen(serial), 40);
-}
-
-static X509 *
-load_cert(struct fx *f, const char *name)
-{
-	char file[128];
-	X509 *x;
-	char *p;
-
-	snprintf(file, sizeof(file), "%s.crt", name);
-	p = path(f, file);
-	x = pki_cert_load(p, f->err, sizeof(f->err));
-	if (x == NULL)
-		fail_msg("%s", f->err);
-	free(p);
-	return x;
-}
-
-static X509_STORE *
-store(struct fx *f)
-{
-	char *ca = path(f, PKI_CA_CRT), *crl = path(f, PKI_CRL);
-	X509_STORE *s = pki_store_new(ca, crl, f->err, sizeof(f->err));
-
-	if (s == NULL)
-		fail_msg("store: %s", f->err);
-	free(ca);
-	free(crl);
-	return s;
-}
-
-/* 0 or -1 from pki_cert_verify of name's certificate as role want. */
-static int
-verify(struct fx *f, const char *name, enum role want)
-{
-	X509_STORE *s = store(f);
-	X509 *x = load_cert(f, name);
-	char got[PKI_NAME_MAX];
-	int rc = pki_cert_verify(
-	    s, x, want, 0, got, sizeof(got), f->err, sizeof(f->err));
-
-	if (rc == 0)
-		assert_string_equal(got, name);
-	X509_free(x);
-	X509_STORE_free(s);
-	return rc;
-}
 
 static void
 drb_public_key(void **state)
 {
-	struct fx *f = *state;
+	struct pkifix *f = *state;
 	char name[PKI_NAME_MAX], *p;
 	X509_STORE *s;
 	EVP_PKEY *pk, *sk;
@@ -135,16 +32,16 @@ drb_public_key(void **state)
 	size_t siglen = sizeof(sig);
 	static const unsigned char msg[] = "approval";
 
-	issue(f, ROLE_DRB, "drb");
-	issue(f, ROLE_RESEARCHER, "kim");
-	s = store(f);
-	p = path(f, "drb.crt");
+	pkifix_issue(f, ROLE_DRB, "drb");
+	pkifix_issue(f, ROLE_RESEARCHER, "kim");
+	s = pkifix_store(f);
+	p = pkifix_path(f, "drb.crt");
 	pk = pki_drb_pubkey(s, p, name, sizeof(name), f->err, sizeof(f->err));
 	assert_non_null(pk);
 	assert_string_equal(name, "drb");
 	free(p);
 	/* The private key signs what the public key verifies. */
-	p = path(f, "drb.key");
+	p = pkifix_path(f, "drb.key");
 	sk = pki_key_load(p, f->err, sizeof(f->err));
 	assert_non_null(sk);
 	free(p);
@@ -159,7 +56,7 @@ drb_public_key(void **state)
 	EVP_PKEY_free(sk);
 	EVP_PKEY_free(pk);
 	/* A researcher's certificate is no DRB's. */
-	p = path(f, "kim.crt");
+	p = pkifix_path(f, "kim.crt");
 	assert_null(
 	    pki_drb_pubkey(s, p, name, sizeof(name), f->err, sizeof(f->err)));
 	free(p);
@@ -167,8 +64,8 @@ drb_public_key(void **state)
 	/* Nor a revoked DRB. */
 	assert_int_equal(
 	    pki_revoke(f->dir, "drb", 7, f->err, sizeof(f->err)), 0);
-	s = store(f);
-	p = path(f, "drb.crt");
+	s = pkifix_store(f);
+	p = pkifix_path(f, "drb.crt");
 	assert_null(
 	    pki_drb_pubkey(s, p, name, sizeof(name), f->err, sizeof(f->err)));
 	free(p);
@@ -177,10 +74,10 @@ drb_public_key(void **state)
 
 /* Writes a CRL signed by the CA whose nextUpdate has passed. */
 static void
-write_expired_crl(struct fx *f)
+write_expired_crl(struct pkifix *f)
 {
-	char *kp = path(f, PKI_CA_KEY), *cp = path(f, PKI_CA_CRT);
-	char *crlp = path(f, PKI_CRL);
+	char *kp = pkifix_path(f, PKI_CA_KEY), *cp = pkifix_path(f, PKI_CA_CRT);
+	char *crlp = pkifix_path(f, PKI_CRL);
 	EVP_PKEY *k = pki_key_load(kp, f->err, sizeof(f->err));
 	X509 *ca = pki_cert_load(cp, f->err, sizeof(f->err));
 	X509_CRL *crl = X509_CRL_new();
@@ -212,15 +109,15 @@ write_expired_crl(struct fx *f)
 static void
 store_refusals(void **state)
 {
-	struct fx *f = *state;
-	char *ca = path(f, PKI_CA_CRT), *crl = path(f, PKI_CRL);
+	struct pkifix *f = *state;
+	char *ca = pkifix_path(f, PKI_CA_CRT), *crl = pkifix_path(f, PKI_CRL);
 	char *leaf;
 
 	assert_null(pki_store_new(ca, NULL, f->err, sizeof(f->err)));
 	assert_null(pki_store_new(NULL, crl, f->err, sizeof(f->err)));
 	/* A leaf certificate is no trust anchor. */
-	issue(f, ROLE_NODE, "snuh");
-	leaf = path(f, "snuh.crt");
+	pkifix_issue(f, ROLE_NODE, "snuh");
+	leaf = pkifix_path(f, "snuh.crt");
 	assert_null(pki_store_new(leaf, crl, f->err, sizeof(f->err)));
 	assert_non_null(strstr(f->err, "not a self-signed CA"));
 	/* A certificate where the CRL should be: no CRL. */
@@ -230,7 +127,7 @@ store_refusals(void **state)
 	assert_non_null(strstr(f->err, "expired"));
 	/* tally pki crl repairs it. */
 	assert_int_equal(pki_crl_update(f->dir, 5, f->err, sizeof(f->err)), 0);
-	assert_int_equal(verify(f, "snuh", ROLE_NODE), 0);
+	assert_int_equal(pkifix_verify(f, "snuh", ROLE_NODE), 0);
 	free(leaf);
 	free(ca);
 	free(crl);
@@ -253,9 +150,9 @@ cat2(const char *a, const char *b, const char *out)
 static void
 rotation_bundle(void **state)
 {
-	struct fx *f = *state;
-	struct fx next = { 0 };
-	char *ca1 = path(f, PKI_CA_CRT), *crl1 = path(f, PKI_CRL);
+	struct pkifix *f = *state;
+	struct pkifix next = { 0 };
+	char *ca1 = pkifix_path(f, PKI_CA_CRT), *crl1 = pkifix_path(f, PKI_CRL);
 	char *ca2, *crl2, *cab, *crlb, *p, name[PKI_NAME_MAX];
 	X509_STORE *s;
 	X509 *x;
@@ -265,24 +162,24 @@ rotation_bundle(void **state)
 	assert_int_equal(pki_ca_init(next.dir, "Test Consortium", 30, next.err,
 			     sizeof(next.err)),
 	    0);
-	issue(f, ROLE_NODE, "snuh");
-	issue(&next, ROLE_NODE, "amc");
-	ca2 = path(&next, PKI_CA_CRT);
-	crl2 = path(&next, PKI_CRL);
-	p = path(f, "bundle.crt");
+	pkifix_issue(f, ROLE_NODE, "snuh");
+	pkifix_issue(&next, ROLE_NODE, "amc");
+	ca2 = pkifix_path(&next, PKI_CA_CRT);
+	crl2 = pkifix_path(&next, PKI_CRL);
+	p = pkifix_path(f, "bundle.crt");
 	cab = cat2(ca1, ca2, p);
 	free(p);
-	p = path(f, "bundle.crl");
+	p = pkifix_path(f, "bundle.crl");
 	crlb = cat2(crl1, crl2, p);
 	free(p);
 	s = pki_store_new(cab, crlb, f->err, sizeof(f->err));
 	assert_non_null(s);
-	x = load_cert(f, "snuh");
+	x = pkifix_load_cert(f, "snuh");
 	assert_int_equal(pki_cert_verify(s, x, ROLE_NODE, 0, name, sizeof(name),
 			     f->err, sizeof(f->err)),
 	    0);
 	X509_free(x);
-	x = load_cert(&next, "amc");
+	x = pkifix_load_cert(&next, "amc");
 	assert_int_equal(pki_cert_verify(s, x, ROLE_NODE, 0, name, sizeof(name),
 			     f->err, sizeof(f->err)),
 	    0);
@@ -293,19 +190,19 @@ rotation_bundle(void **state)
 	/* Same CA subject on both: each CRL still applies to its own CA. */
 	assert_int_equal(
 	    pki_revoke(next.dir, "amc", 7, next.err, sizeof(next.err)), 0);
-	p = path(f, "bundle2.crl");
+	p = pkifix_path(f, "bundle2.crl");
 	free(crlb);
 	crlb = cat2(crl2, crl1, p);
 	free(p);
 	s = pki_store_new(cab, crlb, f->err, sizeof(f->err));
 	assert_non_null(s);
-	x = load_cert(&next, "amc");
+	x = pkifix_load_cert(&next, "amc");
 	assert_int_equal(pki_cert_verify(s, x, ROLE_NODE, 0, name, sizeof(name),
 			     f->err, sizeof(f->err)),
 	    -1);
 	assert_non_null(strstr(f->err, "revoked"));
 	X509_free(x);
-	x = load_cert(f, "snuh");
+	x = pkifix_load_cert(f, "snuh");
 	assert_int_equal(pki_cert_verify(s, x, ROLE_NODE, 0, name, sizeof(name),
 			     f->err, sizeof(f->err)),
 	    0);
@@ -321,18 +218,19 @@ rotation_bundle(void **state)
 }
 
 static SSL_CTX *
-ctx_for(struct fx *f, const char *name, enum role self, int server)
+ctx_for(struct pkifix *f, const char *name, enum role self, int server)
 {
 	char crt[128], key[128];
-	char *ca = path(f, PKI_CA_CRT), *crl = path(f, PKI_CRL), *cp, *kp;
+	char *ca = pkifix_path(f, PKI_CA_CRT), *crl = pkifix_path(f, PKI_CRL),
+	     *cp, *kp;
 	SSL_CTX *ctx =
 	    SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
 
 	assert_non_null(ctx);
 	snprintf(crt, sizeof(crt), "%s.crt", name);
 	snprintf(key, sizeof(key), "%s.key", name);
-	cp = path(f, crt);
-	kp = path(f, key);
+	cp = pkifix_path(f, crt);
+	kp = pkifix_path(f, key);
 	if (pki_ctx_use(ctx, ca, crl, cp, kp, self, f->err, sizeof(f->err)) ==
 	    -1) {
 		SSL_CTX_free(ctx);
@@ -403,14 +301,14 @@ out:
 static void
 tls_over_the_store(void **state)
 {
-	struct fx *f = *state;
+	struct pkifix *f = *state;
 	SSL_CTX *sctx, *cctx;
 	char name[PKI_NAME_MAX];
 	enum role r;
 
-	issue(f, ROLE_BROKER, "broker");
-	issue(f, ROLE_NODE, "snuh");
-	issue(f, ROLE_DRB, "drb");
+	pkifix_issue(f, ROLE_BROKER, "broker");
+	pkifix_issue(f, ROLE_NODE, "snuh");
+	pkifix_issue(f, ROLE_DRB, "drb");
 	/* Own certificate in the wrong role: refused at start-up. */
 	assert_null(ctx_for(f, "snuh", ROLE_BROKER, 1));
 	assert_null(ctx_for(f, "drb", ROLE_NODE, 0));
@@ -434,8 +332,9 @@ tls_over_the_store(void **state)
 	SSL_CTX_free(sctx);
 	SSL_CTX_free(cctx);
 	/* Key and certificate that do not belong together. */
-	char *ca = path(f, PKI_CA_CRT), *crl = path(f, PKI_CRL);
-	char *cp = path(f, "broker.crt"), *kp = path(f, "drb.key");
+	char *ca = pkifix_path(f, PKI_CA_CRT), *crl = pkifix_path(f, PKI_CRL);
+	char *cp = pkifix_path(f, "broker.crt"),
+	     *kp = pkifix_path(f, "drb.key");
 	sctx = SSL_CTX_new(TLS_server_method());
 	assert_int_equal(pki_ctx_use(sctx, ca, crl, cp, kp, ROLE_BROKER, f->err,
 			     sizeof(f->err)),
@@ -453,13 +352,13 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
-		    drb_public_key, setup, teardown),
+		    drb_public_key, pkifix_setup, pkifix_teardown),
 		cmocka_unit_test_setup_teardown(
-		    store_refusals, setup, teardown),
+		    store_refusals, pkifix_setup, pkifix_teardown),
 		cmocka_unit_test_setup_teardown(
-		    rotation_bundle, setup, teardown),
+		    rotation_bundle, pkifix_setup, pkifix_teardown),
 		cmocka_unit_test_setup_teardown(
-		    tls_over_the_store, setup, teardown),
+		    tls_over_the_store, pkifix_setup, pkifix_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

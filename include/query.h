@@ -57,13 +57,10 @@ void query_free(Tally__Query *);
  * (docs/query-language.md); 0, or -1 with the reason (without a path).
  */
 int query_code_check(const char *code, char *err, size_t errlen);
-/* JSON names: "diagnosis", ..., "all"; "sex", "age_band", ...; "first",
- * "last", "all". NULL for a value out of range. */
+/* JSON names: "diagnosis", ..., "all"; "first", "last", "all". NULL for
+ * a value out of range. Strata names: table_stratum_name() (table.h). */
 const char *query_kind_name(int kind);
-const char *query_stratum_name(int stratum);
 const char *query_occurrence_name(int occurrence);
-/* Tally__Stratum for a JSON name, or -1. */
-int query_stratum_parse(const char *name);
 /*
  * The JSON form of a checked query (the language of docs/query-language.md,
  * keys in a fixed order), so that a person sees exactly what was compiled:

@@ -19,6 +19,7 @@
 #include "date.h"
 #include "log.h"
 #include "query.h"
+#include "table.h"
 #include "util.h"
 
 /* Unpack budget: protobuf-c allocates far more than it reads (an empty
@@ -30,8 +31,6 @@
 static const char *const kind_names[] = { NULL, "all", "any", "not",
 	"diagnosis", "lab", "drug", "procedure", "visit", "age", "sex",
 	"death" };
-static const char *const stratum_names[] = { NULL, "sex", "age_band",
-	"index_year", "site", "consortium" };
 static const char *const occurrence_names[] = { "first", "last", "all" };
 
 const char *
@@ -43,28 +42,11 @@ query_kind_name(int kind)
 }
 
 const char *
-query_stratum_name(int stratum)
-{
-	if (stratum < 0 || (size_t)stratum >= nitems(stratum_names))
-		return NULL;
-	return stratum_names[stratum];
-}
-
-const char *
 query_occurrence_name(int occurrence)
 {
 	if (occurrence < 0 || (size_t)occurrence >= nitems(occurrence_names))
 		return NULL;
 	return occurrence_names[occurrence];
-}
-
-int
-query_stratum_parse(const char *name)
-{
-	for (size_t i = 1; i < nitems(stratum_names); i++)
-		if (strcmp(name, stratum_names[i]) == 0)
-			return (int)i;
-	return -1;
 }
 
 /* ---------------------------------------------------------------- codes */
@@ -498,7 +480,7 @@ check_strata(const Tally__Query *q, char *err, size_t errlen)
 		    q->n_strata, QUERY_MAX_STRATA);
 	for (size_t i = 0; i < q->n_strata; i++) {
 		int s = (int)q->strata[i];
-		if (s <= 0 || query_stratum_name(s) == NULL)
+		if (s <= 0 || table_stratum_name(s) == NULL)
 			return errf(err, errlen,
 			    "strata[%zu]: unknown stratum "
 			    "%d",
@@ -507,7 +489,7 @@ check_strata(const Tally__Query *q, char *err, size_t errlen)
 			return errf(err, errlen,
 			    "strata[%zu]: \"%s\" "
 			    "repeated",
-			    i, query_stratum_name(s));
+			    i, table_stratum_name(s));
 		seen |= 1u << s;
 	}
 	return 0;

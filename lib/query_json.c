@@ -19,6 +19,7 @@
 
 #include "date.h"
 #include "query.h"
+#include "table.h"
 #include "util.h"
 
 struct jc {
@@ -706,7 +707,7 @@ parse_strata(struct jc *jc, json_t *arr)
 		size_t old = jc_push(jc, "[%zu]", i);
 		if (!json_is_string(e))
 			return jc_err(jc, "expected a stratum name");
-		if ((s = query_stratum_parse(json_string_value(e))) == -1)
+		if ((s = table_stratum_parse(json_string_value(e))) == -1)
 			return jc_err(jc,
 			    "unknown stratum \"%s\"; expected "
 			    "sex, age_band, index_year, site, "

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "query.h"
+#include "table.h"
 #include "util.h"
 
 /* json_object_set_new / json_array_append_new that remember a failure. */
@@ -163,7 +164,7 @@ query_json(const Tally__Query *q, int *bad)
 	if (q->n_strata > 0) {
 		put(root, "strata", a = json_array(), bad);
 		for (size_t i = 0; a != NULL && i < q->n_strata; i++)
-			add(a, json_string(query_stratum_name(q->strata[i])),
+			add(a, json_string(table_stratum_name(q->strata[i])),
 			    bad);
 	}
 	if (q->has_by_site && q->by_site)

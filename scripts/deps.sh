@@ -8,7 +8,7 @@ PKGS="make gcc pkg-config libc6-dev
 libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
 libssl-dev openssl libsqlite3-dev sqlite3 libjansson-dev libmicrohttpd-dev
 libcmocka-dev clang libclang-rt-14-dev
-unzip tcpdump procps psmisc ca-certificates"
+unzip tcpdump procps psmisc ca-certificates python3"
 
 # Opt-in: the browser test of the broker's status page
 # (tests/integration/http_chromium.sh; skipped without chromium).

@@ -166,6 +166,20 @@ fetch_result(struct client *c, const char *id, const struct rq_opts *o)
 	return rc;
 }
 
+/* The --json answer of a submission not waited for. */
+static void
+print_running(const char *id)
+{
+	json_t *doc =
+	    json_pack("{s:s, s:s}", "query_id", id, "status", "running");
+	char *s = doc ? json_dumps(doc, 0) : NULL;
+
+	if (s != NULL)
+		printf("%s\n", s);
+	free(s);
+	json_decref(doc);
+}
+
 /* Compiles the query and reads the approval into a Submit message. */
 static int
 build_submit(const char *qpath, const char *apath, Tally__Submit *s)
@@ -242,7 +256,7 @@ cmd_submit(int argc, char **argv)
 	fflush(stdout);
 	rc = o.wait ? fetch_result(c, id, &o) : 0;
 	if (!o.wait && o.json)
-		printf("{\"query_id\": \"%s\", \"status\": \"running\"}\n", id);
+		print_running(id);
 done:
 	wire_free(m);
 	client_close(c);

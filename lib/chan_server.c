@@ -380,7 +380,10 @@ srv_timers(struct chan *ch)
 	sess_reap(ch, now);
 	for (p = TAILQ_FIRST(&ch->peers); p != NULL; p = pn) {
 		pn = TAILQ_NEXT(p, link);
-		if (p->sess == NULL &&
+		/* A session closed above, after `now` was read, has a
+		 * later down_since: without the first test the
+		 * subtraction wraps and forgets the peer at once. */
+		if (p->sess == NULL && p->down_since <= now &&
 		    now - p->down_since >= (uint64_t)ch->cfg.linger_ms) {
 			ev_push(ch, CHAN_EV_GONE, p, 0, NULL, 0,
 			    "disconnected for too long");

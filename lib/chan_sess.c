@@ -283,7 +283,8 @@ sess_reap(struct chan *ch, uint64_t now)
 
 	for (s = TAILQ_FIRST(&ch->closing); s != NULL; s = next) {
 		next = TAILQ_NEXT(s, link);
-		if ((TAILQ_EMPTY(&s->outq) && now - s->closed_at >= QUIET_MS) ||
+		if ((TAILQ_EMPTY(&s->outq) && s->closed_at <= now &&
+			now - s->closed_at >= QUIET_MS) ||
 		    s->deadline <= now)
 			chan_reap(s);
 	}

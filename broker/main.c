@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "broker.h"
@@ -88,5 +89,9 @@ main(int argc, char **argv)
 		printf("configuration OK\n");
 		return 0;
 	}
+	/* Without -d: detach, keeping the working folder (the
+	 * configuration's relative paths were resolved against it). */
+	if (!debug && daemon(1, 0) == -1)
+		fatal("daemon");
 	return broker_run(&cfg);
 }

@@ -73,33 +73,17 @@ struct store *
 store_open(const char *path, char *err, size_t errlen)
 {
 	struct store *s;
-	char *msg = NULL;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		errf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (sqlite3_open_v2(path, &s->db,
-		SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-		    SQLITE_OPEN_NOFOLLOW,
-		NULL) != SQLITE_OK) {
-		errf(err, errlen, "%s: %s", path,
-		    s->db ? sqlite3_errmsg(s->db) : "cannot open");
-		goto fail;
-	}
-	sqlite3_busy_timeout(s->db, 5000);
-	if (sqlite3_exec(s->db, store_sql, NULL, NULL, &msg) != SQLITE_OK ||
-	    audit_init(s->db, err, errlen) == -1) {
-		if (msg != NULL)
-			errf(err, errlen, "%s: %s", path, msg);
-		sqlite3_free(msg);
-		goto fail;
+	if ((s->db = audit_statedb_open(path, store_sql, err, errlen)) ==
+	    NULL) {
+		free(s);
+		return NULL;
 	}
 	return s;
-fail:
-	sqlite3_close(s->db);
-	free(s);
-	return NULL;
 }
 
 void

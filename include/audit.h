@@ -15,6 +15,14 @@
 
 #define AUDIT_FIELD_MAX 4096
 
+/*
+ * Opens (creating it if needed, never through a symbolic link) a program's
+ * durable state file, runs its schema_sql, and sets up the audit table:
+ * what the broker's store and a node's state both start with. NULL with
+ * the reason in err.
+ */
+sqlite3 *audit_statedb_open(
+    const char *path, const char *schema_sql, char *err, size_t errlen);
 /* Creates the table and its append-only triggers (IF NOT EXISTS). */
 int audit_init(sqlite3 *db, char *err, size_t errlen);
 /*

@@ -41,6 +41,36 @@ audit_init(sqlite3 *db, char *err, size_t errlen)
 	return 0;
 }
 
+sqlite3 *
+audit_statedb_open(
+    const char *path, const char *schema_sql, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	char *msg = NULL;
+
+	if (sqlite3_open_v2(path, &db,
+		SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+		    SQLITE_OPEN_NOFOLLOW,
+		NULL) != SQLITE_OK) {
+		errf(err, errlen, "%s: %s", path,
+		    db ? sqlite3_errmsg(db) : "cannot open");
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	if (sqlite3_exec(db, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
+		errf(err, errlen, "%s: %s", path, msg ? msg : "?");
+		sqlite3_free(msg);
+		sqlite3_close(db);
+		return NULL;
+	}
+	if (audit_init(db, err, errlen) == -1) {
+		sqlite3_close(db);
+		return NULL;
+	}
+	return db;
+}
+
 static void
 put_field(EVP_MD_CTX *ctx, const void *p, size_t len)
 {

@@ -552,3 +552,28 @@ chan_stats(const struct chan *ch, struct chan_stats *st)
 		st->peers = chan_up((struct chan *)ch, 0);
 	}
 }
+
+int
+chan_sockopt(void *sock, int opt, int v)
+{
+	return zmq_setsockopt(sock, opt, &v, sizeof(v));
+}
+
+int
+chan_sock_common(void *sock, const struct chan_config *cfg, int linger_ms)
+{
+	int64_t maxmsg = CHAN_FRAME_MAX;
+
+	if (chan_sockopt(sock, ZMQ_LINGER, linger_ms) == -1 ||
+	    chan_sockopt(sock, ZMQ_SNDHWM, cfg->hwm) == -1 ||
+	    chan_sockopt(sock, ZMQ_RCVHWM, cfg->hwm) == -1 ||
+	    chan_sockopt(sock, ZMQ_HEARTBEAT_IVL, cfg->heartbeat_ms) == -1 ||
+	    chan_sockopt(
+		sock, ZMQ_HEARTBEAT_TIMEOUT, cfg->heartbeat_timeout_ms) == -1 ||
+	    chan_sockopt(sock, ZMQ_HEARTBEAT_TTL, cfg->heartbeat_timeout_ms) ==
+		-1 ||
+	    chan_sockopt(sock, ZMQ_HANDSHAKE_IVL, cfg->handshake_timeout_ms) ==
+		-1)
+		return -1;
+	return zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
+}

@@ -292,39 +292,21 @@ cli_timeout(struct chan *ch)
 }
 
 static int
-sockopt(void *sock, int opt, int v)
-{
-	return zmq_setsockopt(sock, opt, &v, sizeof(v));
-}
-
-static int
 cli_socket(
     struct chan *ch, const struct chan_config *cfg, char *err, size_t errlen)
 {
-	int64_t maxmsg = CHAN_FRAME_MAX;
-
 	if ((ch->sock = zmq_socket(ch->zctx, ZMQ_DEALER)) == NULL ||
 	    (ch->mon = zmq_socket(ch->zctx, ZMQ_PAIR)) == NULL)
 		return errf(err, errlen, "zmq: %s", zmq_strerror(errno));
 	/* IMMEDIATE: nothing is queued for a connection that is not there,
 	 * so no byte of an old session reaches a new connection. */
-	if (sockopt(ch->sock, ZMQ_IMMEDIATE, 1) == -1 ||
-	    sockopt(ch->sock, ZMQ_LINGER, LINGER_MS) == -1 ||
-	    sockopt(ch->sock, ZMQ_SNDHWM, cfg->hwm) == -1 ||
-	    sockopt(ch->sock, ZMQ_RCVHWM, cfg->hwm) == -1 ||
-	    sockopt(ch->sock, ZMQ_HEARTBEAT_IVL, cfg->heartbeat_ms) == -1 ||
-	    sockopt(ch->sock, ZMQ_HEARTBEAT_TIMEOUT,
-		cfg->heartbeat_timeout_ms) == -1 ||
-	    sockopt(ch->sock, ZMQ_HEARTBEAT_TTL, cfg->heartbeat_timeout_ms) ==
+	if (chan_sockopt(ch->sock, ZMQ_IMMEDIATE, 1) == -1 ||
+	    chan_sock_common(ch->sock, cfg, LINGER_MS) == -1 ||
+	    chan_sockopt(ch->sock, ZMQ_RECONNECT_IVL, cfg->reconnect_ms) ==
 		-1 ||
-	    sockopt(ch->sock, ZMQ_HANDSHAKE_IVL, cfg->handshake_timeout_ms) ==
-		-1 ||
-	    sockopt(ch->sock, ZMQ_RECONNECT_IVL, cfg->reconnect_ms) == -1 ||
-	    sockopt(ch->sock, ZMQ_RECONNECT_IVL_MAX, cfg->reconnect_max_ms) ==
-		-1 ||
-	    zmq_setsockopt(ch->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) ==
-		-1 ||
-	    sockopt(ch->mon, ZMQ_LINGER, 0) == -1)
+	    chan_sockopt(
+		ch->sock, ZMQ_RECONNECT_IVL_MAX, cfg->reconnect_max_ms) == -1 ||
+	    chan_sockopt(ch->mon, ZMQ_LINGER, 0) == -1)
 		return errf(
 		    err, errlen, "zmq options: %s", zmq_strerror(errno));
 	/* The monitor must exist before the connection does. */

@@ -190,6 +190,11 @@ int sess_drain(struct sess *); /* 1 when its outbox is empty */
 void sess_close(struct sess *, const char *why);
 void sess_reap(struct chan *, uint64_t now);
 void chan_reap(struct sess *);
+/* Sets one int socket option; 0 or -1 (errno). */
+int chan_sockopt(void *sock, int opt, int v);
+/* The options both ends' sockets share: linger, high-water marks, ZMTP
+ * heartbeats, handshake interval, message size cap. 0 or -1 (errno). */
+int chan_sock_common(void *sock, const struct chan_config *cfg, int linger_ms);
 void chan_wake_retry(struct chan *);
 
 /* chan.c: events and logs */

@@ -496,18 +496,11 @@ srv_detached(const struct chan_config *cfg, struct tls_ctx *tls, char *err,
 	return ch;
 }
 
-static int
-sockopt(void *sock, int opt, int v)
-{
-	return zmq_setsockopt(sock, opt, &v, sizeof(v));
-}
-
 struct chan *
 chan_server_new(void *zctx, const char *endpoint, const struct chan_config *cfg,
     char *err, size_t errlen)
 {
 	struct chan *ch;
-	int64_t maxmsg = CHAN_FRAME_MAX;
 	size_t len;
 
 	if ((ch = srv_detached(cfg, NULL, err, errlen)) == NULL)
@@ -523,19 +516,8 @@ chan_server_new(void *zctx, const char *endpoint, const struct chan_config *cfg,
 		chan_free(ch);
 		return NULL;
 	}
-	if (sockopt(ch->sock, ZMQ_ROUTER_MANDATORY, 1) == -1 ||
-	    sockopt(ch->sock, ZMQ_LINGER, LINGER_MS) == -1 ||
-	    sockopt(ch->sock, ZMQ_SNDHWM, cfg->hwm) == -1 ||
-	    sockopt(ch->sock, ZMQ_RCVHWM, cfg->hwm) == -1 ||
-	    sockopt(ch->sock, ZMQ_HEARTBEAT_IVL, cfg->heartbeat_ms) == -1 ||
-	    sockopt(ch->sock, ZMQ_HEARTBEAT_TIMEOUT,
-		cfg->heartbeat_timeout_ms) == -1 ||
-	    sockopt(ch->sock, ZMQ_HEARTBEAT_TTL, cfg->heartbeat_timeout_ms) ==
-		-1 ||
-	    sockopt(ch->sock, ZMQ_HANDSHAKE_IVL, cfg->handshake_timeout_ms) ==
-		-1 ||
-	    zmq_setsockopt(ch->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) ==
-		-1) {
+	if (chan_sockopt(ch->sock, ZMQ_ROUTER_MANDATORY, 1) == -1 ||
+	    chan_sock_common(ch->sock, cfg, LINGER_MS) == -1) {
 		errf(err, errlen, "zmq options: %s", zmq_strerror(errno));
 		chan_free(ch);
 		return NULL;

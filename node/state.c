@@ -51,25 +51,12 @@ nstate_open(const char *path, char *err, size_t errlen)
 		errf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (sqlite3_open_v2(path, &ns->db,
-		SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-		    SQLITE_OPEN_NOFOLLOW,
-		NULL) != SQLITE_OK) {
-		errf(err, errlen, "%s: %s", path,
-		    ns->db ? sqlite3_errmsg(ns->db) : "cannot open");
-		goto fail;
-	}
-	sqlite3_busy_timeout(ns->db, 5000);
-	if (exec(ns->db, nstate_sql) == -1 ||
-	    audit_init(ns->db, err, errlen) == -1) {
-		errf(err, errlen, "%s: cannot set up the node state", path);
-		goto fail;
+	if ((ns->db = audit_statedb_open(path, nstate_sql, err, errlen)) ==
+	    NULL) {
+		free(ns);
+		return NULL;
 	}
 	return ns;
-fail:
-	sqlite3_close(ns->db);
-	free(ns);
-	return NULL;
 }
 
 void

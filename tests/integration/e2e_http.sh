@@ -2,7 +2,7 @@
 # and the status page marks a node that stopped as down (checked in
 # headless Chromium when it is installed, from the HTML otherwise).
 . "$(dirname "$0")/../lib/common.sh"
-NET_HTTP=$((40000 + $$ % 20000))
+NET_HTTP=$(free_port)
 . "$(dirname "$0")/../lib/net.sh"
 
 get() { # get PATH OUT

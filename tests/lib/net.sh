@@ -11,7 +11,8 @@
 
 NET=$TALLY_TMP/net
 NET_SITES=${NET_SITES:-"snuh amc ncc kumc kims-eye"}
-NET_PORT=$((20000 + $$ % 20000))
+NET_PORT=$(free_port)
+while [ "$NET_PORT" = "${NET_HTTP:-}" ]; do NET_PORT=$(free_port); done
 NET_PIDS=""
 
 net_cleanup() {

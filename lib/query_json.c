@@ -42,6 +42,11 @@ static const char *const all_kinds = "diagnosis, lab, drug, procedure, "
  * The path grows as the walk descends and shrinks on the way back up; an
  * error ends the walk, so error paths never shrink it.
  */
+static size_t jc_push(struct jc *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+static int jc_err(struct jc *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static size_t
 jc_push(struct jc *jc, const char *fmt, ...)
 {

@@ -22,6 +22,8 @@ SAN	?=
 OPT	?= -O2 -g
 
 CC	?= cc
+# Parallel compile jobs for the builds make test and make fuzz start.
+JOBS	?= $(shell nproc 2>/dev/null || echo 2)
 # V=1 shows whole command lines.
 ifeq ($(V),1)
 Q =
@@ -175,12 +177,12 @@ test: deps
 	    $(FUZZ_DIR)/test-results
 
 test-rel:
-	@$(MAKE) --no-print-directory O=build/rel BIN=bin unit
+	@$(MAKE) --no-print-directory -j$(JOBS) O=build/rel BIN=bin unit
 	@tests/run.sh --name rel --bin bin --tests build/rel/tests \
 	    --out build/rel/test-results
 
 test-san:
-	@$(MAKE) --no-print-directory O=build/san BIN=build/san/bin SAN=1 unit
+	@$(MAKE) --no-print-directory -j$(JOBS) O=build/san BIN=build/san/bin SAN=1 unit
 	@tests/run.sh --name san --bin build/san/bin --tests build/san/tests \
 	    --out build/san/test-results
 
@@ -244,9 +246,9 @@ FUZZ_FLAGS = -std=c11 -D_DEFAULT_SOURCE -g -O1 -Wall -Wextra \
 	     -Iinclude -Ilib -I$(FUZZ_DIR)/obj/proto $(PKG_CFLAGS)
 
 fuzz: check-pkgs
-	@$(MAKE) -s --no-print-directory O=$(FUZZ_DIR)/obj CC=$(FUZZ_CC) SAN=1 \
+	@$(MAKE) -s --no-print-directory -j$(JOBS) O=$(FUZZ_DIR)/obj CC=$(FUZZ_CC) SAN=1 \
 	    CFLAGS="-fsanitize=fuzzer-no-link -Wno-error" $(FUZZ_LIB)
-	@$(MAKE) -s --no-print-directory $(FUZZ_BIN)
+	@$(MAKE) -s --no-print-directory -j$(JOBS) $(FUZZ_BIN)
 
 $(FUZZ_DIR)/seeds: fuzz/seeds.c $(FUZZ_LIB)
 	$(E) "  FUZZLD  $@"

@@ -84,6 +84,11 @@ struct engine *engine_open(const char *db_path, const struct engine_limits *,
  */
 int engine_run(struct engine *, const Tally__Query *q, const char *site,
     const char *consortium, struct table **out, char *err, size_t errlen);
+/*
+ * The next engine_run() only stops after timeout_ms if that is sooner than
+ * the configured limit (a task whose query deadline is near).
+ */
+void engine_limit_next(struct engine *, uint64_t timeout_ms);
 void engine_stats(const struct engine *, struct engine_stats *);
 void engine_close(struct engine *);
 

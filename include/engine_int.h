@@ -142,6 +142,7 @@ struct engine {
 	struct persons persons;
 	struct evcost cost; /* of seeks and steps, learnt run by run */
 	struct engine_stats stats;
+	uint64_t next_timeout_ms; /* engine_limit_next(); 0: none */
 };
 
 struct run {

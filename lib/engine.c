@@ -107,15 +107,24 @@ done:
 	return rc;
 }
 
+void
+engine_limit_next(struct engine *e, uint64_t timeout_ms)
+{
+	e->next_timeout_ms = timeout_ms;
+}
+
 int
 engine_run(struct engine *e, const Tally__Query *q, const char *site,
     const char *consortium, struct table **out, char *err, size_t errlen)
 {
 	struct run r;
-	uint64_t t0 = clock_us(), version;
+	uint64_t t0 = clock_us(), version, limit = e->lim.timeout_ms;
 	int rc = -1;
 
 	*out = NULL;
+	if (e->next_timeout_ms != 0 && e->next_timeout_ms < limit)
+		limit = e->next_timeout_ms;
+	e->next_timeout_ms = 0;
 	if (query_ok(q, err, errlen) == -1)
 		return -1;
 	memset(&r, 0, sizeof(r));
@@ -125,8 +134,7 @@ engine_run(struct engine *e, const Tally__Query *q, const char *site,
 	r.errlen = errlen;
 	memset(&e->stats, 0, sizeof(e->stats));
 	e->mem.peak = e->mem.used;
-	dbsafe_deadline(
-	    e->ds, clock_ms() + e->lim.timeout_ms, e->lim.timeout_ms);
+	dbsafe_deadline(e->ds, clock_ms() + limit, limit);
 	if (dbsafe_begin(e->ds, &version, err, errlen) == -1)
 		goto done;
 	if (!e->persons.loaded || e->persons.version != version) {

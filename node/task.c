@@ -135,12 +135,14 @@ task_answer(struct task_env *te, const Tally__Task *t, const Tally__Query *q,
 	struct suppress_policy sp;
 	struct table *tab = NULL;
 	Tally__Table *pt = NULL;
-	uint64_t t0 = clock_us();
+	uint64_t t0 = clock_us(), now;
 	uint8_t *buf = NULL;
 	size_t withheld = 0;
 	char summary[512];
 
 	sp.mask_zeros = te->cfg->policy.mask_zeros;
+	if (t->has_deadline_ms && t->deadline_ms > (now = wall_ms()))
+		engine_limit_next(te->engine, t->deadline_ms - now);
 	if (suppress_min_cell(te->cfg->policy.min_cell, a->min_cell, &sp.k,
 		out->reason, sizeof(out->reason)) == -1 ||
 	    engine_run(te->engine, q, te->cfg->site, te->cfg->consortium, &tab,
@@ -211,6 +213,21 @@ task_run(struct task_env *te, const Tally__Task *t, size_t max_frame,
 	if (task_verify(te, t, &a, &q, out->reason, sizeof(out->reason)) == -1)
 		return no_table(te, t->task_id, TALLY__TASK_STATE__TASK_REFUSED,
 		    actor, out, max_frame, lenp);
+	/* Past the query's deadline the broker has closed it: no budget is
+	 * spent on an answer nobody will pool. Before it, the engine stops
+	 * in time for the answer to be pooled. */
+	if (t->has_deadline_ms && t->deadline_ms != 0) {
+		uint64_t now = wall_ms();
+
+		if (now >= t->deadline_ms) {
+			query_free(q);
+			strlcpy(out->reason, "the query's deadline has passed",
+			    sizeof(out->reason));
+			return no_table(te, t->task_id,
+			    TALLY__TASK_STATE__TASK_REFUSED, actor, out,
+			    max_frame, lenp);
+		}
+	}
 	rc = nstate_begin(te->state, t->task_id, a.id, a.max_runs, &stored,
 	    &slen, &st, out->reason, sizeof(out->reason));
 	if (rc == NSTATE_CACHED) {

@@ -2,7 +2,8 @@
  * test_node_task.c — the node's own checks on a task, whatever the broker
  * says: a duplicated task is answered from cache without a second run, a
  * replay under a new task id spends the budget, and approvals that are
- * untrusted, for another site, expired or for another query are refused.
+ * untrusted, for another site, expired or for another query are refused,
+ * and so is a task that arrives after its query's deadline.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@ struct fx {
 	uint8_t *qbytes;
 	size_t qlen;
 	uint8_t approved[32]; /* the digest DRBs sign */
+	uint64_t deadline_ms; /* of the tasks run() makes; 0: none */
 };
 
 static void
@@ -156,6 +158,8 @@ run(struct fx *f, const char *task_id, Tally__SignedApproval *sa,
 	t.query.data = f->qbytes;
 	t.query.len = f->qlen;
 	t.researcher = "kim";
+	t.has_deadline_ms = f->deadline_ms != 0;
+	t.deadline_ms = f->deadline_ms;
 	buf = task_run(&f->env, &t, 0, &len, out);
 	assert_non_null(buf);
 	m = wire_decode(buf, len, 0, 0, err, sizeof(err));
@@ -237,6 +241,31 @@ refusals(void **state)
 	EVP_PKEY_free(rogue);
 }
 
+static void
+late_tasks(void **state)
+{
+	struct fx *f = *state;
+	Tally__SignedApproval *sa = sign(f, f->drbkey, "all", -5, 60, 1);
+	struct task_outcome o;
+	struct approval a;
+	char err[256];
+
+	assert_int_equal(
+	    approval_verify(sa, f->env.drb, f->env.ndrb, &a, err, sizeof(err)),
+	    0);
+	f->deadline_ms = wall_ms() - 1;
+	assert_int_equal(
+	    run(f, "late/snuh", sa, &o), TALLY__TASK_STATE__TASK_REFUSED);
+	assert_string_equal(o.reason, "the query's deadline has passed");
+	/* Nothing spent: the one run is still there for a task in time. */
+	assert_int_equal(nstate_runs(f->env.state, a.id), 0);
+	f->deadline_ms = wall_ms() + 60000;
+	assert_int_equal(
+	    run(f, "late/snuh", sa, &o), TALLY__TASK_STATE__TASK_DONE);
+	assert_int_equal(nstate_runs(f->env.state, a.id), 1);
+	tally__signed_approval__free_unpacked(sa, NULL);
+}
+
 int
 main(void)
 {
@@ -244,6 +273,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    duplicates_and_replays, setup, teardown),
 		cmocka_unit_test_setup_teardown(refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(late_tasks, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -176,10 +176,17 @@ on_request(struct node *n, struct chan_event *ev)
 	}
 	log_debug("task %s received",
 	    wire_env(m)->task->task_id ? wire_env(m)->task->task_id : "?");
-	if (workers_submit(n->workers, ev->peer, ev->id, m) == -1) {
+	switch (workers_submit(n->workers, ev->peer, ev->id, m)) {
+	case WORKERS_FULL:
 		wire_free(m);
 		reply_error(n, ev->id, TALLY__ERROR_CODE__ERROR_BUSY,
 		    "node queue full");
+		break;
+	case WORKERS_RUNNING:
+		wire_free(m);
+		reply_error(n, ev->id, TALLY__ERROR_CODE__ERROR_BUSY,
+		    "task already running here");
+		break;
 	}
 }
 

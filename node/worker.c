@@ -24,6 +24,7 @@ struct worker {
 	pthread_t tid;
 	struct workers *ws;
 	struct task_env env;
+	struct wire_msg *cur; /* the task it runs, under ws->mu */
 	int started;
 };
 
@@ -52,15 +53,16 @@ job_finish(struct workers *ws, struct job *j, struct worker *w)
 	d.peer = j->peer;
 	d.req_id = j->req_id;
 	d.buf = task_run(&w->env, env->task, ws->max_frame, &d.len, &d.out);
-	wire_free(j->msg);
 	pthread_mutex_lock(&ws->mu);
+	w->cur = NULL;
+	ws->running--;
 	if (ws->ndone == ws->donecap) {
 		size_t ncap = ws->donecap ? ws->donecap * 2 : 16;
 		void *p = reallocarray(ws->done, ncap, sizeof(*ws->done));
 
 		if (p == NULL) {
-			ws->running--;
 			pthread_mutex_unlock(&ws->mu);
+			wire_free(j->msg);
 			log_warnx("worker: out of memory, answer dropped "
 				  "(the broker will re-send)");
 			free(d.buf);
@@ -70,8 +72,8 @@ job_finish(struct workers *ws, struct job *j, struct worker *w)
 		ws->donecap = ncap;
 	}
 	ws->done[ws->ndone++] = d;
-	ws->running--;
 	pthread_mutex_unlock(&ws->mu);
+	wire_free(j->msg);
 	while (write(ws->pipefd[1], "x", 1) == -1 && errno == EINTR)
 		;
 }
@@ -95,6 +97,7 @@ worker_main(void *arg)
 		ws->qhead = (ws->qhead + 1) % WORKERS_MAX_QUEUE;
 		ws->qlen--;
 		ws->running++;
+		w->cur = j.msg;
 		pthread_mutex_unlock(&ws->mu);
 		job_finish(ws, &j, w);
 	}
@@ -133,7 +136,7 @@ workers_new(const struct node_config *cfg, const struct drb_key *drb,
 	ws->max_frame = max_frame;
 	ws->n = cfg->policy.max_tasks;
 	if (pipe2(ws->pipefd, O_CLOEXEC | O_NONBLOCK) == -1 ||
-	    (ws->w = calloc(ws->n, sizeof(*ws->w))) == NULL) {
+	    (ws->w = calloc(ws->n ? ws->n : 1, sizeof(*ws->w))) == NULL) {
 		errf(err, errlen, "cannot set up workers");
 		workers_free(ws);
 		return NULL;
@@ -159,6 +162,31 @@ workers_fd(const struct workers *ws)
 	return ws->pipefd[0];
 }
 
+static const char *
+msg_task_id(const struct wire_msg *m)
+{
+	const char *id = wire_env(m)->task->task_id;
+
+	return id != NULL ? id : "";
+}
+
+/* Whether task id is queued or running; under ws->mu. */
+static int
+task_pending(struct workers *ws, const char *id)
+{
+	for (size_t i = 0; i < ws->qlen; i++) {
+		size_t k = (ws->qhead + i) % WORKERS_MAX_QUEUE;
+
+		if (strcmp(msg_task_id(ws->queue[k].msg), id) == 0)
+			return 1;
+	}
+	for (unsigned i = 0; i < ws->n; i++)
+		if (ws->w[i].cur != NULL &&
+		    strcmp(msg_task_id(ws->w[i].cur), id) == 0)
+			return 1;
+	return 0;
+}
+
 int
 workers_submit(
     struct workers *ws, uint64_t peer, uint64_t req_id, struct wire_msg *m)
@@ -166,7 +194,14 @@ workers_submit(
 	pthread_mutex_lock(&ws->mu);
 	if (ws->qlen == WORKERS_MAX_QUEUE) {
 		pthread_mutex_unlock(&ws->mu);
-		return -1;
+		return WORKERS_FULL;
+	}
+	/* A re-send while the first copy runs (from a session that
+	 * replaced the one it came on): one run is enough, and its answer
+	 * is cached for the re-send that follows. */
+	if (*msg_task_id(m) != '\0' && task_pending(ws, msg_task_id(m))) {
+		pthread_mutex_unlock(&ws->mu);
+		return WORKERS_RUNNING;
 	}
 	ws->queue[(ws->qhead + ws->qlen) % WORKERS_MAX_QUEUE] =
 	    (struct job){ peer, req_id, m };

@@ -28,8 +28,11 @@ struct workers *workers_new(const struct node_config *, const struct drb_key *,
     size_t ndrb, size_t max_frame, char *err, size_t errlen);
 /* Readable when finished tasks wait in workers_take(). */
 int workers_fd(const struct workers *);
-/* Queues a decoded Task envelope (ownership moves); -1 if the queue is
- * full. */
+#define WORKERS_FULL	-1 /* the queue is full */
+#define WORKERS_RUNNING -2 /* a task with that id is queued or running */
+
+/* Queues a decoded Task envelope: 0 and ownership moves, or WORKERS_FULL
+ * or WORKERS_RUNNING and the caller keeps it. */
 int workers_submit(
     struct workers *, uint64_t peer, uint64_t req_id, struct wire_msg *);
 /* 1 with a finished task in *d (free d->buf), 0 if none. */

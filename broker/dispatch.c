@@ -19,22 +19,6 @@
 #include "util.h"
 #include "wire.h"
 
-static int
-grow(void **p, size_t *cap, size_t n, size_t size)
-{
-	size_t ncap;
-	void *np;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 16;
-	if ((np = reallocarray(*p, ncap, size)) == NULL)
-		return -1;
-	*p = np;
-	*cap = ncap;
-	return 0;
-}
-
 static struct inflight *
 inflight_find_task(struct broker *b, const char *task_id)
 {
@@ -67,7 +51,7 @@ running_add(struct broker *b, const struct store_query *q)
 
 	if (running_find(b, id) != NULL)
 		return 0;
-	if (grow((void **)&b->running, &b->caprunning, b->nrunning,
+	if (array_grow((void **)&b->running, &b->caprunning, b->nrunning,
 		sizeof(*b->running)) == -1)
 		return -1;
 	r = &b->running[b->nrunning++];
@@ -126,7 +110,7 @@ send_task(struct broker *b, struct slot *s, const struct store_task *t,
 	env.body_case = TALLY__ENVELOPE__BODY_TASK;
 	env.task = &task;
 	if ((buf = wire_encode(&env, b->max_frame, &len)) != NULL &&
-	    grow((void **)&b->inflight, &b->capinflight, b->ninflight,
+	    array_grow((void **)&b->inflight, &b->capinflight, b->ninflight,
 		sizeof(*b->inflight)) == 0 &&
 	    chan_request(b->chan, s->peer, buf, len, &id) == 0) {
 		f = &b->inflight[b->ninflight++];
@@ -423,7 +407,7 @@ dispatch_result_request(struct broker *b, uint64_t peer, uint64_t req_id,
 		reply_running(b, peer, req_id, q.id);
 		return;
 	}
-	if (grow((void **)&b->waiters, &b->capwaiters, b->nwaiters,
+	if (array_grow((void **)&b->waiters, &b->capwaiters, b->nwaiters,
 		sizeof(*b->waiters)) == -1) {
 		broker_reply_error(b, peer, req_id,
 		    TALLY__ERROR_CODE__ERROR_BUSY, "out of memory");

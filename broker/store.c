@@ -284,18 +284,11 @@ store_queries_running(struct store *s, char (**ids)[STORE_ID_MAX], size_t *n)
 		return -1;
 	sqlite3_bind_int(st, 1, TALLY__QUERY_STATE__QUERY_RUNNING);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (*n == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			void *p = reallocarray(*ids, ncap, sizeof(**ids));
-
-			if (p == NULL) {
-				sqlite3_finalize(st);
-				free(*ids);
-				*ids = NULL;
-				return -1;
-			}
-			*ids = p;
-			cap = ncap;
+		if (array_grow((void **)ids, &cap, *n, sizeof(**ids)) == -1) {
+			sqlite3_finalize(st);
+			free(*ids);
+			*ids = NULL;
+			return -1;
 		}
 		copy_text(st, 0, (*ids)[*n], STORE_ID_MAX);
 		(*n)++;
@@ -335,15 +328,8 @@ store_tasks(struct store *s, const char *query_id, const char *site,
 		sqlite3_bind_int(st, 4, TALLY__TASK_STATE__TASK_RUNNING);
 	}
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (*n == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			void *p = reallocarray(*tasks, ncap, sizeof(**tasks));
-
-			if (p == NULL)
-				goto fail;
-			*tasks = p;
-			cap = ncap;
-		}
+		if (array_grow((void **)tasks, &cap, *n, sizeof(**tasks)) == -1)
+			goto fail;
 		t = &(*tasks)[*n];
 		memset(t, 0, sizeof(*t));
 		copy_text(st, 0, t->id, sizeof(t->id));

@@ -51,6 +51,13 @@ int file_read(const char *path, size_t max, char **out, size_t *lenp, char *err,
  */
 void str_printable(char *dst, size_t dsize, const char *src);
 
+/*
+ * Makes room for element n of the array *p of *cap elements of size
+ * bytes, doubling the capacity (16 at first) when n reaches it. 0, or -1
+ * with *p and *cap unchanged.
+ */
+int array_grow(void **p, size_t *cap, size_t n, size_t size);
+
 /* Hex encoding of n bytes into out (2n+1 bytes). */
 void hex_encode(const unsigned char *in, size_t n, char *out);
 

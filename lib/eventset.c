@@ -296,15 +296,9 @@ eventset_scan(struct eventset *es, struct dbsafe *ds, evrow_fn fn, void *arg,
 static int
 codes_add(struct eventset *es, size_t *cap, const struct evrange *r)
 {
-	if (es->ncodes == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 16;
-		struct evrange *n = reallocarray(es->codes, ncap, sizeof(*n));
-
-		if (n == NULL)
-			return -1;
-		es->codes = n;
-		*cap = ncap;
-	}
+	if (array_grow(
+		(void **)&es->codes, cap, es->ncodes, sizeof(*es->codes)) == -1)
+		return -1;
 	es->codes[es->ncodes++] = *r;
 	return 0;
 }

@@ -159,17 +159,10 @@ pool_add(struct pool *p, const char *site, const struct table *t, char *err,
 		table_free(d);
 		return -1;
 	}
-	if (p->nsite == p->cap) {
-		size_t ncap = p->cap ? p->cap * 2 : 16;
-		struct site_table *ns =
-		    reallocarray(p->site, ncap, sizeof(*ns));
-
-		if (ns == NULL) {
-			table_free(d);
-			return errf(err, errlen, "out of memory");
-		}
-		p->site = ns;
-		p->cap = ncap;
+	if (array_grow(
+		(void **)&p->site, &p->cap, p->nsite, sizeof(*p->site)) == -1) {
+		table_free(d);
+		return errf(err, errlen, "out of memory");
 	}
 	strlcpy(p->site[p->nsite].site, site, TABLE_SITE_MAX);
 	p->site[p->nsite++].table = d;

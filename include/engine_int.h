@@ -133,6 +133,49 @@ events_of(const struct persons *p, const struct events *ev, size_t s, size_t *a,
 	return 1;
 }
 
+/* ---------------------------------------------------------- code cache */
+
+/* What a cached list is the rows of: an exact code of a kind, with the
+ * lab value range applied (criteria with a unit are never cached). */
+struct codekey {
+	int kind;
+	struct evrange code;
+	int has_min, has_max;
+	double vmin, vmax;
+};
+
+struct codeent {
+	uint64_t hash;
+	struct codekey key;
+	struct evlist list;
+	size_t bytes;
+	uint64_t used; /* clock of the last use */
+};
+
+#define CODES_SEEN 1024 /* keys remembered as seen once (or too big) */
+
+/*
+ * Lists of the rows of codes, kept across runs while the DB's data
+ * version stays the same. A key is read whole into the cache the second
+ * time a run needs it (the first time it is only remembered in seen[]),
+ * so a one-off code never costs a whole read.
+ */
+struct codes {
+	struct codeent *ent;
+	size_t n, cap;
+	size_t bytes, max;	   /* held, budget */
+	uint64_t seen[CODES_SEEN]; /* hash | 1: too big to cache */
+	size_t nseen;
+	uint64_t clock;
+	uint64_t version;
+	int valid;
+};
+
+/* Drops every list if version is not the one they were read under. */
+void codes_check(struct codes *, struct mem *, uint64_t version);
+/* Drops every list (the budget stays). */
+void codes_free(struct codes *, struct mem *);
+
 /* ---------------------------------------------------------- a run */
 
 struct engine {
@@ -140,6 +183,7 @@ struct engine {
 	struct engine_limits lim;
 	struct mem mem;
 	struct persons persons;
+	struct codes codes;
 	struct evcost cost; /* of seeks and steps, learnt run by run */
 	struct engine_stats stats;
 	uint64_t next_timeout_ms; /* engine_limit_next(); 0: none */
@@ -154,6 +198,11 @@ struct run {
 	char *err;
 	size_t errlen;
 };
+
+/* Walks each of es->codes (eventset_expand first) with w: from the code
+ * cache when it holds the code (or reads it in on a second sight), else
+ * from the DB. */
+int codes_walk(struct run *, struct eventset *, const struct evwalk *w);
 
 int index_events(struct run *, char *err, size_t errlen);
 void index_events_free(struct run *);

@@ -65,7 +65,7 @@ struct evrow {
 	int32_t day; /* once evrow_day() said 0 */
 	int state;   /* 0: day not read, 1: read, -1: not a date */
 	struct eventset *es;
-	void *st; /* the statement */
+	void *st; /* the statement; NULL: a row of an evlist */
 };
 
 enum {
@@ -108,6 +108,20 @@ struct evwalk {
 	struct evcost *cost;
 };
 
+/*
+ * One code's rows held in memory (the engine's code cache fills it):
+ * persons ascending, each person's days ascending, only rows that count
+ * (lab value range applied, unparseable dates and non-integer persons
+ * dropped). Person i's days are day[start[i]] .. day[start[i + 1] - 1].
+ */
+struct evlist {
+	size_t n;	 /* persons */
+	size_t rows;	 /* days */
+	int64_t *pid;	 /* n */
+	uint32_t *start; /* n + 1 */
+	int32_t *day;	 /* rows */
+};
+
 /* From an event criterion (codes, value range, unit, visit types). */
 int eventset_init(
     struct eventset *, const Tally__Criterion *, char *err, size_t errlen);
@@ -136,6 +150,16 @@ sqlite3_stmt *eventset_code_stmt(
 /* Walks the rows of each of es->codes in turn (eventset_expand first). */
 int eventset_walk(struct eventset *, struct dbsafe *, const struct evwalk *,
     char *err, size_t errlen);
+/* Walks the rows of es->codes[k] from the DB. */
+int eventset_walk_code(struct eventset *, struct dbsafe *, size_t k,
+    const struct evwalk *, char *err, size_t errlen);
+/* Walks a code's rows held in l with the same visitor as a DB walk (a
+ * seek is a search in memory, and lands exactly where asked). */
+int eventset_walk_list(
+    struct eventset *, const struct evlist *l, const struct evwalk *);
+/* Every row of es->codes[k] that counts, in (person_id, day) order. */
+int eventset_scan_code(struct eventset *, struct dbsafe *, size_t k, evrow_fn,
+    void *arg, char *err, size_t errlen);
 /* date_parse(), faster: the day of a strict "YYYY-MM-DD". 0 or -1. */
 int eventset_parse_day(const char *s, size_t n, int32_t *day);
 /* Reads a walked row's day into r->day: 0, or -1 if it is not a date

@@ -32,6 +32,14 @@ engine_open(const char *db_path, const struct engine_limits *lim, char *err,
 	if (e->lim.cache_bytes == 0)
 		e->lim.cache_bytes = ENGINE_CACHE_BYTES;
 	e->mem.cap = e->lim.mem_bytes;
+	/* The code cache: a quarter of the memory budget at most. */
+	e->codes.max = e->lim.codes_bytes == 0	     ? ENGINE_CODES_BYTES
+	    : e->lim.codes_bytes == ENGINE_CODES_OFF ? 0
+						     : e->lim.codes_bytes;
+	if (e->codes.max > e->mem.cap / 4)
+		e->codes.max = e->mem.cap / 4;
+	if (e->lim.plan != ENGINE_PLAN_AUTO)
+		e->codes.max = 0;
 	evcost_init(&e->cost);
 	if ((e->ds = dbsafe_open(db_path, e->lim.cache_bytes, err, errlen)) ==
 	    NULL) {
@@ -52,6 +60,7 @@ engine_close(struct engine *e)
 	if (e == NULL)
 		return;
 	persons_free(&e->persons, &e->mem);
+	codes_free(&e->codes, &e->mem);
 	dbsafe_close(e->ds);
 	free(e);
 }
@@ -143,11 +152,13 @@ engine_run(struct engine *e, const Tally__Query *q, const char *site,
 			goto done;
 		e->persons.version = version;
 	}
+	codes_check(&e->codes, &e->mem, version);
 	rc = run_query(&r, site, consortium, out);
 done:
 	dbsafe_end(e->ds);
 	e->stats.run_us = clock_us() - t0;
 	e->stats.mem_peak = e->mem.peak;
 	e->stats.mem_persons = e->persons.bytes;
+	e->stats.mem_codes = e->codes.bytes;
 	return rc;
 }

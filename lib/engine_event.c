@@ -239,9 +239,11 @@ read_rows(struct run *r, struct eventset *es, struct count *c)
 		return -1;
 	if (rc == 1) /* too many codes to walk each: one scan */
 		return eventset_scan(es, ds, on_row, c, r->err, r->errlen);
-	if (r->eng->lim.plan == ENGINE_PLAN_PROBE)
+	if (r->eng->lim.plan == ENGINE_PLAN_PROBE) {
 		w.cost = NULL; /* seek at every miss */
-	return eventset_walk(es, ds, &w, r->err, r->errlen);
+		return eventset_walk(es, ds, &w, r->err, r->errlen);
+	}
+	return codes_walk(r, es, &w);
 }
 
 static int

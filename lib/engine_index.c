@@ -266,9 +266,11 @@ read_index(struct run *r, struct eventset *es, struct pick *k)
 		return -1;
 	if (rc == 1)
 		return eventset_scan(es, ds, on_row, k, r->err, r->errlen);
-	if (r->eng->lim.plan == ENGINE_PLAN_PROBE)
+	if (r->eng->lim.plan == ENGINE_PLAN_PROBE) {
 		w.cost = NULL; /* seek at every miss */
-	return eventset_walk(es, ds, &w, r->err, r->errlen);
+		return eventset_walk(es, ds, &w, r->err, r->errlen);
+	}
+	return codes_walk(r, es, &w);
 }
 
 int

@@ -233,7 +233,8 @@ evrow_day(struct evrow *r)
 int
 evrow_counts(const struct evrow *r)
 {
-	return passes(r->es, r->st);
+	/* An evlist holds only rows that count. */
+	return r->st == NULL || passes(r->es, r->st);
 }
 
 /* Steps st to the end, delivering the rows that count. */
@@ -291,6 +292,41 @@ eventset_scan(struct eventset *es, struct dbsafe *ds, evrow_fn fn, void *arg,
 			return -1;
 	}
 	return 0;
+}
+
+/* The scan statement of es->codes[k], bound. */
+static sqlite3_stmt *
+code_scan_stmt(
+    struct eventset *es, struct dbsafe *ds, size_t k, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int op = es->unit[0] != '\0' ? OP_SCAN_EXACT_UNIT : OP_SCAN_EXACT;
+
+	if (k >= es->ncodes) {
+		errf(err, errlen, "no code %zu", k);
+		return NULL;
+	}
+	if (es->all)
+		op = OP_SCAN_PREFIX; /* every visit, in (person, day) order */
+	if ((st = stmt(ds, es->kind, op, err, errlen)) == NULL)
+		return NULL;
+	if (bind(st, ":sys", es->codes[k].sys) == -1 ||
+	    bind(st, ":lo", es->codes[k].lo) == -1) {
+		dbsafe_error(ds, "bind", err, errlen);
+		return NULL;
+	}
+	return st;
+}
+
+int
+eventset_scan_code(struct eventset *es, struct dbsafe *ds, size_t k,
+    evrow_fn fn, void *arg, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+
+	if ((st = code_scan_stmt(es, ds, k, err, errlen)) == NULL)
+		return -1;
+	return drain(es, ds, st, fn, arg, err, errlen);
 }
 
 static int

@@ -287,14 +287,111 @@ walk_code(struct eventset *es, struct dbsafe *ds, sqlite3_stmt *st,
 }
 
 int
-eventset_walk(struct eventset *es, struct dbsafe *ds, const struct evwalk *w,
-    char *err, size_t errlen)
+eventset_walk_code(struct eventset *es, struct dbsafe *ds, size_t k,
+    const struct evwalk *w, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
 
+	if ((st = eventset_code_stmt(es, ds, k, err, errlen)) == NULL)
+		return -1;
+	return walk_code(es, ds, st, w, err, errlen);
+}
+
+int
+eventset_walk(struct eventset *es, struct dbsafe *ds, const struct evwalk *w,
+    char *err, size_t errlen)
+{
 	for (size_t k = 0; k < es->ncodes; k++)
-		if ((st = eventset_code_stmt(es, ds, k, err, errlen)) == NULL ||
-		    walk_code(es, ds, st, w, err, errlen) == -1)
+		if (eventset_walk_code(es, ds, k, w, err, errlen) == -1)
 			return -1;
+	return 0;
+}
+
+/* The first person at or after i whose id is at least pid: galloping,
+ * as seeks mostly land near. */
+static size_t
+list_person(const struct evlist *l, size_t i, int64_t pid)
+{
+	size_t lo = i, step = 1, hi;
+
+	if (i >= l->n || l->pid[i] >= pid)
+		return i;
+	while (lo + step < l->n && l->pid[lo + step] < pid) {
+		lo += step;
+		step *= 2;
+	}
+	hi = lo + step < l->n ? lo + step : l->n;
+	lo++; /* pid[lo - 1] < pid */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (l->pid[mid] < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Moves (*i, *j) forward to the first row at or after at. */
+static void
+list_seek(const struct evlist *l, size_t *i, size_t *j, const struct evpos *at)
+{
+	size_t ni = list_person(l, *i, at->pid), lo, hi;
+
+	if (ni != *i) {
+		*i = ni;
+		if (ni == l->n)
+			return;
+		*j = l->start[ni];
+	}
+	if (l->pid[ni] != at->pid)
+		return; /* a later person: all its days are after at */
+	lo = *j, hi = l->start[ni + 1];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (l->day[mid] < at->day)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*j = lo;
+	if (lo == l->start[ni + 1])
+		*i = ni + 1; /* past this person's days */
+}
+
+int
+eventset_walk_list(
+    struct eventset *es, const struct evlist *l, const struct evwalk *w)
+{
+	struct evrow r = { 0, 0, 1, es, NULL };
+	struct evpos at;
+	size_t i = 0, j = 0;
+
+	if (l->n == 0 || w->first(w->arg, &at) == 0)
+		return 0;
+	list_seek(l, &i, &j, &at);
+	while (i < l->n) {
+		r.pid = l->pid[i];
+		r.day = l->day[j];
+		r.state = 1;
+		switch (w->row(w->arg, &r, &at)) {
+		case EV_USED:
+			break;
+		case EV_MISS:
+			if (after(&at, r.pid, r.day)) {
+				list_seek(l, &i, &j, &at);
+				continue;
+			}
+			break;
+		case EV_END:
+			return 0;
+		default:
+			return -1;
+		}
+		if (++j == l->start[i + 1])
+			i++;
+	}
 	return 0;
 }

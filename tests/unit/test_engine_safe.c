@@ -297,6 +297,19 @@ limits(void **state)
 		fail_msg("engine_run: %s", err);
 	assert_int_equal(t->total.count, 14000); /* 2000 persons x 7 days */
 	table_free(t);
+	/* A second sight reads the codes whole into the code cache: the
+	 * limit of engine_limit_next() holds there too, and the cache is
+	 * whole after the interrupted read. */
+	engine_limit_next(e, 1);
+	assert_int_equal(engine_run(e, q, "s", "1", &t, err, sizeof(err)), -1);
+	if (strstr(err, "time limit of 1 ms") == NULL)
+		fail_msg("unexpected error: %s", err);
+	for (int i = 0; i < 3; i++) {
+		if (engine_run(e, q, "s", "1", &t, err, sizeof(err)) == -1)
+			fail_msg("engine_run: %s", err);
+		assert_int_equal(t->total.count, 14000);
+		table_free(t);
+	}
 	engine_close(e);
 	/* A memory cap too small for the person cache. */
 	lim.mem_bytes = 4096;

@@ -385,7 +385,7 @@ dump(uint64_t truth[][NVAL], const struct site_table *st, const struct table *u,
 static void
 attack(void **state)
 {
-	unsigned nruns = 0, nheld = 0, npooled_primary = 0;
+	unsigned nruns = 0, nheld = 0, npooled_primary = 0, nsmall = 0;
 	struct seen *seen = malloc(sizeof(*seen));
 
 	(void)state;
@@ -401,7 +401,7 @@ attack(void **state)
 		struct table *u;
 		struct site_table *st;
 		size_t nst;
-		char err[128], name[8];
+		char err[128], name[16];
 
 		for (int s = 0; s < ns; s++) {
 			struct suppress_policy pol = {
@@ -481,10 +481,16 @@ attack(void **state)
 			int v = val_index(u->cells[i].key[0]);
 			uint64_t sum = 0;
 
-			if (u->cells[i].state != CELL_PRIMARY)
-				continue;
 			for (int s = 0; s < ns; s++)
 				sum += truth[s][v];
+			/* a small pooled count is never shown exactly */
+			if (sum >= 1 && sum < kp) {
+				assert_int_not_equal(
+				    u->cells[i].state, CELL_COUNT);
+				nsmall++;
+			}
+			if (u->cells[i].state != CELL_PRIMARY)
+				continue;
 			assert_true(seen->pooled[v][sum]);
 			if (nvalues(seen->pooled[v], sizeof(seen->pooled[v])) <
 			    2)
@@ -502,9 +508,9 @@ attack(void **state)
 		nruns++;
 	}
 	free(seen);
-	print_message("%u networks, %u withheld site cells, %u pooled "
-		      "primaries: none recovered\n",
-	    nruns, nheld, npooled_primary);
+	print_message("%u networks, %u withheld site cells, %u small pooled "
+		      "counts, %u pooled primaries: none recovered\n",
+	    nruns, nheld, nsmall, npooled_primary);
 }
 
 int

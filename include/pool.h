@@ -11,12 +11,14 @@
  *   leaves after its released cells and the least its other withheld
  *   cells hold; a site withheld entirely adds [0, its total] (or
  *   [0, k_s - 1] when its total is withheld);
- * - a pooled exact count 1 <= n < k is withheld as primary; the sites'
- *   cells behind it are then withheld too (complementary), and each such
- *   site's table is protected again (suppress_resolve()), so that neither
- *   the pooled table nor the per-site tables let it be recovered by
- *   subtraction; the pooled table is computed the same way whether or
- *   not per-site tables are shown, so the two views agree;
+ * - a pooled exact count 1 <= n < k is not released: the sites' cells
+ *   behind it are withheld (complementary), each such site's table is
+ *   protected again (suppress_resolve()), and the pooled cell becomes an
+ *   interval like any other. It is not labelled primary: 1..k-1 beside a
+ *   site's "0 or >= k_s" could pin the site's cell. So every pooled number
+ *   follows from the per-site tables, each protected on its own; the
+ *   pooled table is computed the same way whether or not per-site tables
+ *   are shown, so the two views agree;
  * - a pooled exact total 1 <= T < k withholds the result: no pooled
  *   cells, no per-site cells, per-site totals withheld;
  * - every site's table is checked on arrival (suppress_resolve()): a

@@ -95,7 +95,10 @@ int table_check(struct table *, char *err, size_t errlen);
  * from 0 if zeros_masked; complementary 0 or at least min_cell; an
  * interval its own) and is tightened by the one equation "withheld cells
  * sum to R = total - released cells" ([max(lo, R - others' highs),
- * min(hi, R - others' lows)]), a few passes until nothing moves.
+ * min(hi, R - others' lows)]), a few passes until nothing moves, then
+ * narrowed to each cell's exact range under that equation and the labels
+ * (complements add up to 0 or to at least min_cell, a gap the passes do
+ * not see). lo[i] == hi[i] means the cell is pinned.
  */
 void table_bounds(const struct table *t, uint64_t *lo, uint64_t *hi);
 /* Name of a stratum ("sex", "age_band", ...) or NULL. */

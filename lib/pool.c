@@ -1,7 +1,7 @@
 /*
  * pool.c — owns pooling at the broker: the site tables it keeps, the
  * pooled table it makes of them, the bounds of what a site withheld, and
- * the broker's own primary suppression of small pooled counts. It never
+ * the broker's own suppression of small pooled counts. It never
  * shows a number that it cannot derive from what the sites released (it
  * never sees a withheld count: sites send none), and it leaves the
  * protection of each site's table to suppress.c.
@@ -210,13 +210,17 @@ pooled_keys(const struct pool *p)
 }
 
 /*
- * Marks pooled cells whose exact sum is 1 <= n < k (pp[]) and withholds
- * the sites' cells behind them; resolves each site it touched. 1 if it
+ * Finds pooled cells whose exact sum is 1 <= n < k and withholds the
+ * sites' cells behind them; resolves each site it touched. The pooled
+ * cell then becomes an interval of what the sites' tables still say
+ * (pooled_cell()); it is not labelled "primary": that label (1..k-1),
+ * beside a site's complementary label (0 or >= k_s), could pin a site's
+ * cell (k_s = 5, k = 6: 5 is the only value both allow). 1 if it
  * withheld anything, 0 if not, -1 on error.
  */
 static int
-pooled_primaries(struct pool *p, const struct table *u, unsigned char *pp,
-    char *err, size_t errlen)
+pooled_primaries(
+    struct pool *p, const struct table *u, char *err, size_t errlen)
 {
 	unsigned char *touched;
 	int changed = 0;
@@ -239,7 +243,6 @@ pooled_primaries(struct pool *p, const struct table *u, unsigned char *pp,
 		}
 		if (!exact || sum == 0 || sum >= p->k)
 			continue;
-		pp[i] = 1;
 		changed = 1;
 		for (size_t s = 0; s < p->nsite; s++) {
 			struct cell *c = (struct cell *)table_search(
@@ -331,9 +334,8 @@ pooled_cell(const struct pool *p, const struct bounds *b, struct cell *pc)
 static struct table *
 pool_compute(struct pool *p, char *err, size_t errlen)
 {
-	struct table *u = NULL, *w;
+	struct table *u = NULL;
 	struct bounds *b = NULL;
-	unsigned char *pp = NULL;
 	uint64_t tlo = 0, thi = 0;
 	int texact = 1, r;
 
@@ -356,16 +358,16 @@ pool_compute(struct pool *p, char *err, size_t errlen)
 	}
 	if ((u = pooled_keys(p)) == NULL)
 		goto nomem;
-	if ((pp = calloc(u->ncells + 1, 1)) == NULL)
-		goto nomem;
 	/* Exactness only decreases, so a second round finds nothing new;
 	 * the bound is a guard. */
 	for (int round = 0; round < 8; round++) {
-		if ((r = pooled_primaries(p, u, pp, err, errlen)) == -1)
+		if ((r = pooled_primaries(p, u, err, errlen)) == -1)
 			goto fail;
 		if (r == 0)
 			break;
 	}
+	table_free(u);
+	u = NULL;
 	if ((b = calloc(p->nsite, sizeof(*b))) == NULL)
 		goto nomem;
 	for (size_t s = 0; s < p->nsite; s++) {
@@ -378,18 +380,10 @@ pool_compute(struct pool *p, char *err, size_t errlen)
 		table_bounds(p->site[s].table, b[s].lo, b[s].hi);
 	}
 	/* The sites' tables may list new (withheld) cells now: key again. */
-	if ((w = pooled_keys(p)) == NULL)
+	if ((u = pooled_keys(p)) == NULL)
 		goto nomem;
-	for (size_t i = 0; i < w->ncells; i++) {
-		const struct cell *o = table_search(u, &w->cells[i]);
-
-		if (o != NULL && pp[o - u->cells])
-			w->cells[i].state = CELL_PRIMARY;
-		else
-			pooled_cell(p, b, &w->cells[i]);
-	}
-	table_free(u);
-	u = w;
+	for (size_t i = 0; i < u->ncells; i++)
+		pooled_cell(p, b, &u->cells[i]);
 	if (texact) {
 		u->total.state = CELL_COUNT;
 		u->total.count = tlo;
@@ -411,7 +405,6 @@ out:
 		free(b[s].hi);
 	}
 	free(b);
-	free(pp);
 	return u;
 }
 

@@ -342,6 +342,88 @@ bounds_pass(const struct table *t, uint64_t r, uint64_t *lo, uint64_t *hi)
 	return moved;
 }
 
+/* [lo, hi] with hi = UINT64_MAX for "no upper bound"; empty if lo > hi. */
+struct span {
+	uint64_t lo, hi;
+};
+
+/* The smallest and largest value in (a0 | a1) & (b0 | b1), if any. */
+static int
+span_hull(
+    const struct span a[2], const struct span b[2], uint64_t *lo, uint64_t *hi)
+{
+	int any = 0;
+
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2; j++) {
+			uint64_t l = a[i].lo > b[j].lo ? a[i].lo : b[j].lo;
+			uint64_t h = a[i].hi < b[j].hi ? a[i].hi : b[j].hi;
+
+			if (l > h)
+				continue;
+			if (!any || l < *lo)
+				*lo = l;
+			if (!any || h > *hi)
+				*hi = h;
+			any = 1;
+		}
+	return any;
+}
+
+/*
+ * The exact range of withheld cell i under the one equation "withheld
+ * cells sum to r" and every label. Interval propagation alone misses that
+ * complementary cells (each 0 or >= k) can only add up to 0 or to at
+ * least k: with k = 4, r = 5, one primary p (1..3) and two complements,
+ * the complements hold 0 or 4 together, so p = 1, though each bound alone
+ * moves nothing. The other cells' sum is [A_lo, A_hi] (primaries and
+ * intervals) plus 0 or anything >= k (when any complement is among them),
+ * so cell i lies in r - that, intersected with its own label. 0 if no
+ * value fits (a table that contradicts itself).
+ */
+static int
+exact_range(const struct table *t, uint64_t r, size_t i, const uint64_t *lo,
+    const uint64_t *hi, uint64_t *xlo, uint64_t *xhi)
+{
+	uint64_t alo = 0, ahi = 0, k = t->min_cell;
+	int ncomp = 0;
+	struct span own[2], fit[2];
+
+	for (size_t j = 0; j < t->ncells; j++) {
+		if (j == i || t->cells[j].state == CELL_COUNT)
+			continue;
+		if (t->cells[j].state == CELL_COMPLEMENTARY) {
+			ncomp++;
+			continue;
+		}
+		alo += lo[j];
+		ahi += hi[j];
+	}
+	/* own label, within [0, r] */
+	own[0].lo = lo[i];
+	own[0].hi = hi[i];
+	own[1].lo = 1;
+	own[1].hi = 0; /* empty */
+	if (t->cells[i].state == CELL_COMPLEMENTARY) {
+		own[0].lo = 0;
+		own[0].hi = 0;
+		own[1].lo = k > 0 ? k : 1;
+		own[1].hi = r;
+	}
+	/* r - others: [r - A_hi, r - A_lo], and [0, r - A_lo - k] */
+	fit[0].lo = r > ahi ? r - ahi : 0;
+	fit[0].hi = r >= alo ? r - alo : 0;
+	if (r < alo)
+		fit[0].lo = 1, fit[0].hi = 0;
+	fit[1].lo = 1;
+	fit[1].hi = 0;
+	if (ncomp > 0 && k > 0 && r >= alo && r - alo >= k) {
+		fit[1].lo = 0;
+		fit[1].hi = r - alo - k;
+	}
+	return span_hull(own, fit, xlo, xhi);
+}
+
 void
 table_bounds(const struct table *t, uint64_t *lo, uint64_t *hi)
 {
@@ -376,4 +458,19 @@ table_bounds(const struct table *t, uint64_t *lo, uint64_t *hi)
 	for (int pass = 0; pass < 16; pass++)
 		if (!bounds_pass(t, r, lo, hi))
 			break;
+	/* Then the exact range of each cell: the tightened bounds of the
+	 * others hold in every solution, so using them loses nothing. */
+	for (size_t i = 0; i < t->ncells; i++) {
+		uint64_t l, h;
+
+		if (t->cells[i].state == CELL_COUNT ||
+		    !exact_range(t, r, i, lo, hi, &l, &h))
+			continue;
+		if (l > lo[i])
+			lo[i] = l;
+		if (h < hi[i])
+			hi[i] = h;
+		if (lo[i] > hi[i])
+			lo[i] = hi[i];
+	}
 }

@@ -282,6 +282,37 @@ labels_and_total_pin_nothing(void **state)
 	table_free(u);
 }
 
+/* Complements (each 0 or >= k) add up to 0 or to at least k: a gap that
+ * bound-by-bound propagation does not see. */
+static void
+complements_sum_to_zero_or_k(void **state)
+{
+	static const int st[] = { SEX };
+	struct table *t = mk(st, 1, "a=4 b=1 c=0");
+	struct table *r = mk(st, 1, "a=0 b=0 c=0");
+	uint64_t lo[3], hi[3];
+
+	(void)state;
+	/* Released as a, c complementary and b primary, T = 5 and k = 4,
+	 * a + c is 0 or >= 4, and b = 5 - (a + c) in 1..3: b is 1. */
+	r->total.count = 5;
+	r->min_cell = 4;
+	r->cells[0].state = r->cells[2].state = CELL_COMPLEMENTARY;
+	r->cells[1].state = CELL_PRIMARY;
+	table_bounds(r, lo, hi);
+	assert_int_equal(lo[1], 1);
+	assert_int_equal(hi[1], 1);
+	assert_int_equal(lo[0], 0);
+	assert_int_equal(hi[0], 4);
+	/* So the node cannot release it: only the total goes. */
+	run(t, 4, 0);
+	assert_int_equal(t->ncells, 0);
+	assert_int_equal(t->total.state, CELL_COUNT);
+	assert_int_equal(t->total.count, 5);
+	table_free(t);
+	table_free(r);
+}
+
 static void
 min_cell_rule(void **state)
 {
@@ -460,6 +491,7 @@ main(void)
 		cmocka_unit_test(bad_input),
 		cmocka_unit_test(check_finds_unsafe),
 		cmocka_unit_test(resolve_after_broker),
+		cmocka_unit_test(complements_sum_to_zero_or_k),
 		cmocka_unit_test(fail_safe_withholds_all),
 		cmocka_unit_test(realistic_size),
 	};

@@ -120,9 +120,11 @@ client_event(struct client *c, struct chan_event *ev, uint64_t id,
 		}
 		return 0;
 	}
-	if (ev->type == CHAN_EV_REFUSED)
-		return errf(
-		    err, errlen, "the broker refused us: %s", ev->reason);
+	/* Words from the other end reach a terminal: printable only. */
+	if (ev->type == CHAN_EV_REFUSED) {
+		str_printable(why, sizeof(why), ev->reason);
+		return errf(err, errlen, "the broker refused us: %s", why);
+	}
 	if (ev->type != CHAN_EV_REPLY || ev->id != id)
 		return 0;
 	if ((m = wire_decode(
@@ -131,7 +133,9 @@ client_event(struct client *c, struct chan_event *ev, uint64_t id,
 	if (wire_env(m)->body_case == TALLY__ENVELOPE__BODY_ERROR) {
 		const Tally__Error *e = wire_env(m)->error;
 
-		errf(err, errlen, "%s", e->reason ? e->reason : "refused");
+		str_printable(
+		    why, sizeof(why), e->reason ? e->reason : "refused");
+		errf(err, errlen, "%s", why);
 		wire_free(m);
 		return -1;
 	}

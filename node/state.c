@@ -1,7 +1,9 @@
 /*
  * state.c — owns the node's state file (SQLite, WAL, synchronous=FULL).
  * It never stores patient-level data: only released (suppressed) answers,
- * run counts and the audit chain.
+ * run counts and the audit chain. A run is counted in the same
+ * transaction (one fsync) that stores its answer and audit record, before
+ * the answer is released: a run that releases nothing spends nothing.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +14,38 @@
 #include "state.h"
 #include "util.h"
 
+/* Statements every task uses, prepared once per connection. */
+enum {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_LOOKUP,
+	ST_RUNS,
+	ST_COUNT,
+	ST_STORE,
+	ST_MAX
+};
+
+static const char *const nstate_stmt_sql[ST_MAX] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_LOOKUP] = "SELECT state, result, approval_id FROM task"
+		      " WHERE id = ?1",
+	[ST_RUNS] = "SELECT runs FROM approval_runs WHERE approval_id = ?1",
+	[ST_COUNT] = "INSERT INTO approval_runs (approval_id, runs)"
+		     " VALUES (?1, 1) ON CONFLICT (approval_id)"
+		     " DO UPDATE SET runs = runs + 1",
+	[ST_STORE] = "INSERT INTO task (id, approval_id, state, result,"
+		     " started_ms, done_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?5)"
+		     " ON CONFLICT (id) DO UPDATE SET state = ?3,"
+		     " result = ?4, done_ms = ?5",
+};
+
 struct nstate {
 	sqlite3 *db;
+	sqlite3_stmt *st[ST_MAX];
+	struct audit_stmts audit;
 };
 
 static const char nstate_sql[] = "PRAGMA journal_mode = WAL;"
@@ -29,14 +61,35 @@ static const char nstate_sql[] = "PRAGMA journal_mode = WAL;"
 				 " started_ms INTEGER NOT NULL,"
 				 " done_ms INTEGER);";
 
-static int
-exec(sqlite3 *db, const char *sql)
+/* The prepared statement `which`, reset and ready to bind. */
+static sqlite3_stmt *
+stmt(struct nstate *ns, int which)
 {
-	char *msg = NULL;
+	sqlite3_stmt **st = &ns->st[which];
 
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		log_warnx("node state: %s", msg ? msg : "?");
-		sqlite3_free(msg);
+	if (*st == NULL &&
+	    sqlite3_prepare_v3(ns->db, nstate_stmt_sql[which], -1,
+		SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
+		log_warnx("node state: %s", sqlite3_errmsg(ns->db));
+		*st = NULL;
+	}
+	return *st;
+}
+
+/* Steps a statement that returns no rows and resets it. */
+static int
+run(struct nstate *ns, int which)
+{
+	sqlite3_stmt *st = stmt(ns, which);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("node state: %s", sqlite3_errmsg(ns->db));
 		return -1;
 	}
 	return 0;
@@ -64,6 +117,9 @@ nstate_close(struct nstate *ns)
 {
 	if (ns == NULL)
 		return;
+	for (int i = 0; i < ST_MAX; i++)
+		sqlite3_finalize(ns->st[i]);
+	audit_stmts_free(&ns->audit);
 	sqlite3_close(ns->db);
 	free(ns);
 }
@@ -77,9 +133,7 @@ task_lookup(struct nstate *ns, const char *task_id,
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(ns->db,
-		"SELECT state, result, approval_id FROM task WHERE id = ?1", -1,
-		&st, NULL) != SQLITE_OK)
+	if ((st = stmt(ns, ST_LOOKUP)) == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, task_id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -87,23 +141,23 @@ task_lookup(struct nstate *ns, const char *task_id,
 		int n = sqlite3_column_bytes(st, 1);
 
 		if (sqlite3_column_bytes(st, 2) != 32 ||
-		    memcmp(sqlite3_column_blob(st, 2), approval_id, 32) != 0) {
-			sqlite3_finalize(st);
-			return 2;
-		}
-		*state = sqlite3_column_int(st, 0);
-		if (n > 0) {
-			if ((*result = malloc((size_t)n)) == NULL) {
-				sqlite3_finalize(st);
-				return -1;
+		    memcmp(sqlite3_column_blob(st, 2), approval_id, 32) != 0)
+			rc = 2;
+		else {
+			*state = sqlite3_column_int(st, 0);
+			rc = 1;
+			if (n > 0 && (*result = malloc((size_t)n)) == NULL)
+				rc = -1;
+			else if (n > 0) {
+				memcpy(*result, sqlite3_column_blob(st, 1),
+				    (size_t)n);
+				*len = (size_t)n;
 			}
-			memcpy(*result, sqlite3_column_blob(st, 1), (size_t)n);
-			*len = (size_t)n;
 		}
-		rc = 1;
 	} else
 		rc = rc == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return rc;
 }
 
@@ -113,45 +167,55 @@ nstate_runs(struct nstate *ns, const uint8_t approval_id[32])
 	sqlite3_stmt *st;
 	int64_t runs = 0;
 
-	if (sqlite3_prepare_v2(ns->db,
-		"SELECT runs FROM approval_runs WHERE approval_id = ?1", -1,
-		&st, NULL) != SQLITE_OK)
+	if ((st = stmt(ns, ST_RUNS)) == NULL)
 		return -1;
 	sqlite3_bind_blob(st, 1, approval_id, 32, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		runs = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return runs;
 }
 
-/* Counts one run and records the task as started. */
+/* What a task may do, from what is stored (task row and run count). With
+ * found_out, whether a row exists (then its run was counted before). */
 static int
-run_count(struct nstate *ns, const char *task_id, const uint8_t approval_id[32])
+decide(struct nstate *ns, const char *task_id, const uint8_t approval_id[32],
+    uint32_t max_runs, uint8_t **result, size_t *len, int *state,
+    int *found_out, char *err, size_t errlen)
 {
-	sqlite3_stmt *st;
-	int rc;
+	int64_t runs;
+	int found;
 
-	if (sqlite3_prepare_v2(ns->db,
-		"INSERT INTO approval_runs (approval_id, runs) VALUES (?1, 1)"
-		" ON CONFLICT (approval_id) DO UPDATE SET runs = runs + 1",
-		-1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_blob(st, 1, approval_id, 32, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return -1;
-	if (sqlite3_prepare_v2(ns->db,
-		"INSERT INTO task (id, approval_id, started_ms)"
-		" VALUES (?1, ?2, ?3)",
-		-1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, task_id, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, approval_id, 32, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)wall_ms());
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	*result = NULL;
+	*len = 0;
+	*found_out = 0;
+	found = task_lookup(ns, task_id, approval_id, result, len, state);
+	if (found == -1)
+		return errf(
+		    err, errlen, "node state: %s", sqlite3_errmsg(ns->db));
+	if (found == 2) {
+		/* Neither another query's answer nor a run off budget. */
+		errf(err, errlen, "task id %s was used with another approval",
+		    task_id);
+		return NSTATE_REUSED;
+	}
+	if (found == 1) {
+		/* Answered: the same answer again. A row without an answer
+		 * (counted at its start by an older version, then a crash):
+		 * run again, the run was counted already. */
+		*found_out = 1;
+		return *result != NULL ? NSTATE_CACHED : NSTATE_RUN;
+	}
+	if ((runs = nstate_runs(ns, approval_id)) < 0)
+		return errf(
+		    err, errlen, "node state: %s", sqlite3_errmsg(ns->db));
+	if ((uint64_t)runs >= max_runs) {
+		errf(err, errlen, "approval's run budget of %u is spent",
+		    max_runs);
+		return NSTATE_BUDGET;
+	}
+	return NSTATE_RUN;
 }
 
 int
@@ -159,80 +223,76 @@ nstate_begin(struct nstate *ns, const char *task_id,
     const uint8_t approval_id[32], uint32_t max_runs, uint8_t **result,
     size_t *len, int *state, char *err, size_t errlen)
 {
-	int64_t runs;
-	int rc, found;
+	int found;
 
-	*result = NULL;
-	*len = 0;
-	if (exec(ns->db, "BEGIN IMMEDIATE") == -1)
-		return errf(err, errlen, "node state busy");
-	found = task_lookup(ns, task_id, approval_id, result, len, state);
-	if (found == -1)
-		goto fail;
-	if (found == 2) {
-		/* Neither another query's answer nor a run off budget. */
-		exec(ns->db, "ROLLBACK");
-		errf(err, errlen, "task id %s was used with another approval",
-		    task_id);
-		return NSTATE_REUSED;
-	}
-	if (found == 1) {
-		/* Answered: the same answer again. Started but not answered
-		 * (a crash): run again, the run was counted already. */
-		rc = *result != NULL ? NSTATE_CACHED : NSTATE_RUN;
-		exec(ns->db, "COMMIT");
-		return rc;
-	}
-	if ((runs = nstate_runs(ns, approval_id)) < 0)
-		goto fail;
-	if ((uint64_t)runs >= max_runs) {
-		exec(ns->db, "ROLLBACK");
-		errf(err, errlen, "approval's run budget of %u is spent",
-		    max_runs);
-		return NSTATE_BUDGET;
-	}
-	if (run_count(ns, task_id, approval_id) == -1 ||
-	    exec(ns->db, "COMMIT") == -1)
-		goto fail;
-	return NSTATE_RUN;
-fail:
-	exec(ns->db, "ROLLBACK");
-	free(*result);
-	*result = NULL;
-	return errf(err, errlen, "node state: %s", sqlite3_errmsg(ns->db));
+	/* Only reads: nstate_finish decides again, in its transaction. */
+	return decide(ns, task_id, approval_id, max_runs, result, len, state,
+	    &found, err, errlen);
 }
 
-int
-nstate_finish(struct nstate *ns, const char *task_id, int state,
+/* Counts the run (unless counted before), stores the answer, audits it. */
+static int
+store_answer(struct nstate *ns, const char *task_id,
+    const uint8_t approval_id[32], int counted, int state,
     const uint8_t *result, size_t len, const char *actor, const char *summary)
 {
 	sqlite3_stmt *st;
 	char err[128];
-	int rc;
 
-	if (exec(ns->db, "BEGIN IMMEDIATE") == -1)
+	if (!counted) {
+		if ((st = stmt(ns, ST_COUNT)) == NULL)
+			return -1;
+		sqlite3_bind_blob(st, 1, approval_id, 32, SQLITE_STATIC);
+		if (run(ns, ST_COUNT) == -1)
+			return -1;
+	}
+	if ((st = stmt(ns, ST_STORE)) == NULL)
 		return -1;
-	if (sqlite3_prepare_v2(ns->db,
-		"UPDATE task SET state = ?2, result = ?3, done_ms = ?4"
-		" WHERE id = ?1",
-		-1, &st, NULL) != SQLITE_OK)
-		goto fail;
 	sqlite3_bind_text(st, 1, task_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, state);
-	sqlite3_bind_blob(st, 3, result, (int)len, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)wall_ms());
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE ||
-	    audit_append(
-		ns->db, actor, "released", summary, err, sizeof(err)) == -1 ||
-	    exec(ns->db, "COMMIT") == -1)
-		goto fail;
+	sqlite3_bind_blob(st, 2, approval_id, 32, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, state);
+	sqlite3_bind_blob(st, 4, result, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)wall_ms());
+	if (run(ns, ST_STORE) == -1)
+		return -1;
+	if (audit_append_cached(ns->db, &ns->audit, actor, "released", summary,
+		err, sizeof(err)) == -1) {
+		log_warnx("node state: %s", err);
+		return -1;
+	}
 	return 0;
-fail:
-	log_warnx("node state: %s", sqlite3_errmsg(ns->db));
-	exec(ns->db, "ROLLBACK");
-	return -1;
+}
+
+int
+nstate_finish(struct nstate *ns, const char *task_id,
+    const uint8_t approval_id[32], uint32_t max_runs, int state,
+    const uint8_t *result, size_t len, const char *actor, const char *summary,
+    uint8_t **stored, size_t *slen, char *err, size_t errlen)
+{
+	int rc, found, st;
+
+	*stored = NULL;
+	*slen = 0;
+	if (len > INT32_MAX)
+		return errf(err, errlen, "answer too large");
+	if (run(ns, ST_BEGIN) == -1)
+		return errf(err, errlen, "node state busy");
+	rc = decide(ns, task_id, approval_id, max_runs, stored, slen, &st,
+	    &found, err, errlen);
+	if (rc != NSTATE_RUN) {
+		/* Another copy answered first, or the budget went meanwhile:
+		 * nothing of this run is stored or released. */
+		run(ns, ST_ROLLBACK);
+		return rc;
+	}
+	if (store_answer(ns, task_id, approval_id, found, state, result, len,
+		actor, summary) == -1 ||
+	    run(ns, ST_COMMIT) == -1) {
+		errf(err, errlen, "node state: %s", sqlite3_errmsg(ns->db));
+		run(ns, ST_ROLLBACK);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -244,16 +304,16 @@ nstate_audit(
 	/* Its own transaction: workers append through their own
 	 * connections, and the chain's read-then-insert must not
 	 * interleave (one of two appends would fail on the sequence). */
-	if (exec(ns->db, "BEGIN IMMEDIATE") == -1)
+	if (run(ns, ST_BEGIN) == -1)
 		return -1;
-	if (audit_append(ns->db, actor, event, detail, err, sizeof(err)) ==
-	    -1) {
+	if (audit_append_cached(ns->db, &ns->audit, actor, event, detail, err,
+		sizeof(err)) == -1) {
 		log_warnx("node state: %s", err);
-		exec(ns->db, "ROLLBACK");
+		run(ns, ST_ROLLBACK);
 		return -1;
 	}
-	if (exec(ns->db, "COMMIT") == -1) {
-		exec(ns->db, "ROLLBACK");
+	if (run(ns, ST_COMMIT) == -1) {
+		run(ns, ST_ROLLBACK);
 		return -1;
 	}
 	return 0;

@@ -16,11 +16,10 @@ struct nstate *nstate_open(const char *path, char *err, size_t errlen);
 void nstate_close(struct nstate *);
 
 /*
- * What a task may do, decided in one transaction:
+ * What a task may do, read from what is stored (no write, no fsync):
  *   NSTATE_CACHED  answered before: *result (malloc'd) is the same answer,
  *                  no run is spent;
- *   NSTATE_RUN     run it (a run of the approval was counted, or had been
- *                  for this task before a crash);
+ *   NSTATE_RUN     run it (no run is spent yet: nstate_finish counts it);
  *   NSTATE_BUDGET  refused: the approval's runs are spent (err says so);
  *   NSTATE_REUSED  refused: the task id was first used with another
  *                  approval (a cached answer goes only to its own).
@@ -34,9 +33,19 @@ int nstate_begin(struct nstate *, const char *task_id,
     const uint8_t approval_id[32], uint32_t max_runs, uint8_t **result,
     size_t *len, int *state, char *err, size_t errlen);
 
-/* Stores a task's final answer (packed TaskResult) and audits it. */
-int nstate_finish(struct nstate *, const char *task_id, int state,
-    const uint8_t *result, size_t len, const char *actor, const char *summary);
+/*
+ * In one transaction (one fsync): decides again as nstate_begin does,
+ * and if the task may run, counts its run, stores its final answer
+ * (packed TaskResult) and audits it. 0 when stored (then, and only then,
+ * the answer may be released); NSTATE_CACHED when another copy of the
+ * task was answered first (*stored, malloc'd, is that answer, to be
+ * released instead); NSTATE_BUDGET or NSTATE_REUSED (err says why;
+ * nothing stored); -1 on error.
+ */
+int nstate_finish(struct nstate *, const char *task_id,
+    const uint8_t approval_id[32], uint32_t max_runs, int state,
+    const uint8_t *result, size_t len, const char *actor, const char *summary,
+    uint8_t **stored, size_t *slen, char *err, size_t errlen);
 /* Audits a refusal that never reached nstate_begin (bad approval...). */
 int nstate_audit(
     struct nstate *, const char *actor, const char *event, const char *detail);

@@ -81,8 +81,8 @@ task_verify(struct task_env *te, const Tally__Task *t, struct approval *a,
 		    "task without query, approval or "
 		    "researcher");
 	SHA256(t->query.data, t->query.len, digest);
-	if (approval_verify(t->approval, te->drb, te->ndrb, a, err, errlen) ==
-	    -1)
+	if (approval_verify_cached(&te->approvals, t->approval, te->drb,
+		te->ndrb, a, err, errlen) == -1)
 		return -1;
 	ctx.query_sha256 = digest;
 	ctx.researcher = t->researcher;
@@ -125,21 +125,21 @@ from_cache(uint8_t *stored, size_t slen, size_t max_frame, size_t *lenp,
 	return buf;
 }
 
-/* Runs the engine and suppression; the packed released answer. */
-static uint8_t *
-task_answer(struct task_env *te, const Tally__Task *t, const Tally__Query *q,
-    const struct approval *a, size_t max_frame, size_t *lenp,
-    struct task_outcome *out)
+/* Runs the engine and suppression; the packed answer in *bufp (NULL with
+ * out->reason on failure). */
+static void
+task_compute(struct task_env *te, const Tally__Task *t, const Tally__Query *q,
+    const struct approval *a, size_t max_frame, uint8_t **bufp, size_t *lenp,
+    char *summary, size_t sumlen, struct task_outcome *out)
 {
 	Tally__TaskResult tr = TALLY__TASK_RESULT__INIT;
 	struct suppress_policy sp;
 	struct table *tab = NULL;
 	Tally__Table *pt = NULL;
 	uint64_t t0 = clock_us(), now;
-	uint8_t *buf = NULL;
 	size_t withheld = 0;
-	char summary[512];
 
+	*bufp = NULL;
 	sp.mask_zeros = te->cfg->policy.mask_zeros;
 	if (t->has_deadline_ms && t->deadline_ms > (now = wall_ms()))
 		engine_limit_next(te->engine, t->deadline_ms - now);
@@ -153,7 +153,7 @@ task_answer(struct task_env *te, const Tally__Task *t, const Tally__Query *q,
 		if (out->reason[0] == '\0')
 			strlcpy(
 			    out->reason, "out of memory", sizeof(out->reason));
-		return NULL;
+		return;
 	}
 	out->engine_us = clock_us() - t0;
 	for (size_t i = 0; i < tab->ncells; i++)
@@ -164,27 +164,56 @@ task_answer(struct task_env *te, const Tally__Task *t, const Tally__Query *q,
 	tr.table = pt;
 	tr.engine_us = out->engine_us;
 	tr.by_site_allowed = te->cfg->policy.allow_by_site != 0;
-	buf = pack_result(&tr, max_frame, lenp);
-	if (buf != NULL) {
-		snprintf(summary, sizeof(summary),
-		    "task %s project %s: %zu cells released, %zu withheld, "
-		    "k %u",
-		    t->task_id, a->project, tab->ncells - withheld, withheld,
-		    sp.k);
-		if (nstate_finish(te->state, t->task_id,
-			TALLY__TASK_STATE__TASK_DONE, buf, *lenp, t->researcher,
-			summary) == -1) {
-			/* Not recorded, not released: the broker re-sends. */
-			free(buf);
-			buf = NULL;
-			strlcpy(out->reason, "node state not writable",
-			    sizeof(out->reason));
-		}
-	}
-	out->state = TALLY__TASK_STATE__TASK_DONE;
+	if ((*bufp = pack_result(&tr, max_frame, lenp)) == NULL)
+		strlcpy(out->reason, "out of memory", sizeof(out->reason));
+	snprintf(summary, sumlen,
+	    "task %s project %s: %zu cells released, %zu withheld, k %u",
+	    t->task_id, a->project, tab->ncells - withheld, withheld, sp.k);
 	table_proto_free(pt);
 	table_free(tab);
-	return buf;
+}
+
+/*
+ * Runs the task and stores its answer (counting the run) before it is
+ * released: the packed answer, or NULL with *refused set and out->reason
+ * saying why. Another copy's stored answer is released as cached.
+ */
+static uint8_t *
+task_answer(struct task_env *te, const Tally__Task *t, const Tally__Query *q,
+    const struct approval *a, size_t max_frame, size_t *lenp,
+    struct task_outcome *out, int *refused)
+{
+	uint8_t *buf, *stored;
+	size_t slen;
+	char summary[512];
+	int rc;
+
+	*refused = 0;
+	task_compute(
+	    te, t, q, a, max_frame, &buf, lenp, summary, sizeof(summary), out);
+	if (buf == NULL)
+		return NULL;
+	rc = nstate_finish(te->state, t->task_id, a->id, a->max_runs,
+	    TALLY__TASK_STATE__TASK_DONE, buf, *lenp, t->researcher, summary,
+	    &stored, &slen, out->reason, sizeof(out->reason));
+	if (rc == 0) {
+		out->state = TALLY__TASK_STATE__TASK_DONE;
+		return buf;
+	}
+	/* Not recorded, not released. */
+	free(buf);
+	if (rc == NSTATE_CACHED) {
+		if ((buf = from_cache(stored, slen, max_frame, lenp, out)) ==
+		    NULL)
+			strlcpy(out->reason, "cached answer unreadable",
+			    sizeof(out->reason));
+		return buf;
+	}
+	*refused = rc == NSTATE_BUDGET || rc == NSTATE_REUSED;
+	if (rc == -1)
+		strlcpy(out->reason, "node state not writable",
+		    sizeof(out->reason));
+	return NULL;
 }
 
 uint8_t *
@@ -199,7 +228,7 @@ task_run(struct task_env *te, const Tally__Task *t, size_t max_frame,
 	struct approval a;
 	uint8_t *stored = NULL, *buf;
 	size_t slen;
-	int rc, st;
+	int rc, st, refused;
 
 	memset(out, 0, sizeof(*out));
 	if (task_id_valid(t->task_id))
@@ -248,10 +277,12 @@ task_run(struct task_env *te, const Tally__Task *t, size_t max_frame,
 			: TALLY__TASK_STATE__TASK_FAILED,
 		    actor, out, max_frame, lenp);
 	}
-	buf = task_answer(te, t, q, &a, max_frame, lenp, out);
+	buf = task_answer(te, t, q, &a, max_frame, lenp, out, &refused);
 	query_free(q);
 	if (buf == NULL)
-		return no_table(te, t->task_id, TALLY__TASK_STATE__TASK_FAILED,
+		return no_table(te, t->task_id,
+		    refused ? TALLY__TASK_STATE__TASK_REFUSED
+			    : TALLY__TASK_STATE__TASK_FAILED,
 		    actor, out, max_frame, lenp);
 	return buf;
 }

@@ -22,6 +22,7 @@ struct task_env {
 	size_t ndrb;
 	struct engine *engine;
 	struct nstate *state;
+	struct approval_cache approvals; /* this worker's, zeroed */
 };
 
 /* Outcome figures, for the node's log and heartbeats. */

@@ -55,6 +55,7 @@ struct running {
 	char id[STORE_ID_MAX];
 	uint64_t submitted_ms, deadline_ms;
 	unsigned min_cell; /* the approval's k: no site may release below */
+	int touched;	   /* answered in the batch not yet flushed */
 };
 
 struct broker {
@@ -128,6 +129,9 @@ void dispatch_site(struct broker *, struct slot *);
 /* A node answered Task request req_id. */
 void dispatch_answer(struct broker *, uint64_t peer, uint64_t req_id,
     const uint8_t *data, size_t len);
+/* Commits the answers batched since the last flush, then looks at each
+ * query they touched (final result, or progress to those waiting). */
+void dispatch_flush(struct broker *);
 /* A node is gone for good: its unanswered tasks wait for it again. */
 void dispatch_forget(struct broker *, uint64_t peer);
 /* A researcher asks for a result (waits for it if req->wait). */

@@ -5,6 +5,7 @@
  * transaction (one fsync) that stores its answer and audit record, before
  * the answer is released: a run that releases nothing spends nothing.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,7 @@ struct nstate {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_MAX];
 	struct audit_stmts audit;
+	struct nstate_group *group; /* shared with the node's other workers */
 };
 
 static const char nstate_sql[] = "PRAGMA journal_mode = WAL;"
@@ -263,58 +265,216 @@ store_answer(struct nstate *ns, const char *task_id,
 	return 0;
 }
 
+/* One write waiting for its transaction: a task's answer, or an audit
+ * record. */
+struct nreq {
+	int kind; /* NREQ_* */
+	const char *task_id;
+	const uint8_t *approval_id;
+	uint32_t max_runs;
+	int state;
+	const uint8_t *result;
+	size_t len;
+	const char *actor, *event, *detail;
+	uint8_t *stored; /* NSTATE_CACHED: the answer stored first */
+	size_t slen;
+	char *err;
+	size_t errlen;
+	int rc, done;
+	struct nreq *next;
+};
+
+#define NREQ_FINISH 1
+#define NREQ_AUDIT  2
+
+/* Workers of one node queue their writes here; whoever finds no commit
+ * running leads the next one, for everything queued so far. */
+struct nstate_group {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int leading;
+	struct nreq *head, **tail;
+	uint64_t commits, writes;
+};
+
+/* Applies one request inside the open transaction: 0, or -1 when the
+ * transaction must be rolled back. */
+static int
+apply_one(struct nstate *ns, struct nreq *r)
+{
+	char err[128];
+	int found, st;
+
+	if (r->kind == NREQ_AUDIT) {
+		if (audit_append_cached(ns->db, &ns->audit, r->actor, r->event,
+			r->detail, err, sizeof(err)) == -1) {
+			log_warnx("node state: %s", err);
+			return -1;
+		}
+		r->rc = 0;
+		return 0;
+	}
+	r->rc = decide(ns, r->task_id, r->approval_id, r->max_runs, &r->stored,
+	    &r->slen, &st, &found, r->err, r->errlen);
+	if (r->rc == -1)
+		return -1;
+	if (r->rc != NSTATE_RUN)
+		/* Another copy answered first, or the budget went meanwhile:
+		 * nothing of this run is stored or released. */
+		return 0;
+	if (store_answer(ns, r->task_id, r->approval_id, found, r->state,
+		r->result, r->len, r->actor, r->detail) == -1)
+		return -1;
+	r->rc = 0;
+	return 0;
+}
+
+/* Everything in list, in one transaction (one fsync). If any write
+ * fails, none is stored: each gets -1. */
+static void
+apply(struct nstate *ns, struct nreq *list)
+{
+	struct nreq *r;
+	int ok;
+
+	ok = run(ns, ST_BEGIN) == 0;
+	for (r = list; r != NULL && ok; r = r->next)
+		ok = apply_one(ns, r) == 0;
+	if (ok && run(ns, ST_COMMIT) == 0)
+		return;
+	run(ns, ST_ROLLBACK);
+	for (r = list; r != NULL; r = r->next) {
+		free(r->stored);
+		r->stored = NULL;
+		r->slen = 0;
+		r->rc = -1;
+		if (r->err != NULL)
+			errf(r->err, r->errlen, "node state: %s",
+			    sqlite3_errmsg(ns->db));
+	}
+}
+
+/* Group commit: r waits for a commit that includes it. */
+static int
+write_req(struct nstate *ns, struct nreq *r)
+{
+	struct nstate_group *g = ns->group;
+	struct nreq *batch, *q, *next;
+
+	r->next = NULL;
+	if (g == NULL) {
+		apply(ns, r);
+		return r->rc;
+	}
+	pthread_mutex_lock(&g->mu);
+	*g->tail = r;
+	g->tail = &r->next;
+	while (!r->done) {
+		if (g->leading) {
+			pthread_cond_wait(&g->cv, &g->mu);
+			continue;
+		}
+		batch = g->head;
+		g->head = NULL;
+		g->tail = &g->head;
+		g->leading = 1;
+		pthread_mutex_unlock(&g->mu);
+		apply(ns, batch);
+		pthread_mutex_lock(&g->mu);
+		for (q = batch; q != NULL; q = next) {
+			next = q->next;
+			g->writes++;
+			q->done = 1;
+		}
+		g->commits++;
+		g->leading = 0;
+		pthread_cond_broadcast(&g->cv);
+	}
+	pthread_mutex_unlock(&g->mu);
+	return r->rc;
+}
+
+struct nstate_group *
+nstate_group_new(void)
+{
+	struct nstate_group *g;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return NULL;
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cv, NULL);
+	g->tail = &g->head;
+	return g;
+}
+
+void
+nstate_group_free(struct nstate_group *g)
+{
+	if (g == NULL)
+		return;
+	pthread_mutex_destroy(&g->mu);
+	pthread_cond_destroy(&g->cv);
+	free(g);
+}
+
+void
+nstate_join(struct nstate *ns, struct nstate_group *g)
+{
+	ns->group = g;
+}
+
+void
+nstate_group_stats(struct nstate_group *g, uint64_t *commits, uint64_t *writes)
+{
+	pthread_mutex_lock(&g->mu);
+	*commits = g->commits;
+	*writes = g->writes;
+	pthread_mutex_unlock(&g->mu);
+}
+
 int
 nstate_finish(struct nstate *ns, const char *task_id,
     const uint8_t approval_id[32], uint32_t max_runs, int state,
     const uint8_t *result, size_t len, const char *actor, const char *summary,
     uint8_t **stored, size_t *slen, char *err, size_t errlen)
 {
-	int rc, found, st;
+	struct nreq r;
 
 	*stored = NULL;
 	*slen = 0;
 	if (len > INT32_MAX)
 		return errf(err, errlen, "answer too large");
-	if (run(ns, ST_BEGIN) == -1)
-		return errf(err, errlen, "node state busy");
-	rc = decide(ns, task_id, approval_id, max_runs, stored, slen, &st,
-	    &found, err, errlen);
-	if (rc != NSTATE_RUN) {
-		/* Another copy answered first, or the budget went meanwhile:
-		 * nothing of this run is stored or released. */
-		run(ns, ST_ROLLBACK);
-		return rc;
-	}
-	if (store_answer(ns, task_id, approval_id, found, state, result, len,
-		actor, summary) == -1 ||
-	    run(ns, ST_COMMIT) == -1) {
-		errf(err, errlen, "node state: %s", sqlite3_errmsg(ns->db));
-		run(ns, ST_ROLLBACK);
-		return -1;
-	}
-	return 0;
+	memset(&r, 0, sizeof(r));
+	r.kind = NREQ_FINISH;
+	r.task_id = task_id;
+	r.approval_id = approval_id;
+	r.max_runs = max_runs;
+	r.state = state;
+	r.result = result;
+	r.len = len;
+	r.actor = actor;
+	r.detail = summary;
+	r.err = err;
+	r.errlen = errlen;
+	write_req(ns, &r);
+	*stored = r.stored;
+	*slen = r.slen;
+	return r.rc;
 }
 
 int
 nstate_audit(
     struct nstate *ns, const char *actor, const char *event, const char *detail)
 {
-	char err[128];
+	struct nreq r;
 
-	/* Its own transaction: workers append through their own
-	 * connections, and the chain's read-then-insert must not
-	 * interleave (one of two appends would fail on the sequence). */
-	if (run(ns, ST_BEGIN) == -1)
-		return -1;
-	if (audit_append_cached(ns->db, &ns->audit, actor, event, detail, err,
-		sizeof(err)) == -1) {
-		log_warnx("node state: %s", err);
-		run(ns, ST_ROLLBACK);
-		return -1;
-	}
-	if (run(ns, ST_COMMIT) == -1) {
-		run(ns, ST_ROLLBACK);
-		return -1;
-	}
-	return 0;
+	/* In a transaction of its own or of the group: the chain's
+	 * read-then-insert must not interleave with another connection's
+	 * (one of two appends would fail on the sequence). */
+	memset(&r, 0, sizeof(r));
+	r.kind = NREQ_AUDIT;
+	r.actor = actor;
+	r.event = event;
+	r.detail = detail;
+	return write_req(ns, &r);
 }

@@ -46,6 +46,23 @@ int nstate_finish(struct nstate *, const char *task_id,
     const uint8_t approval_id[32], uint32_t max_runs, int state,
     const uint8_t *result, size_t len, const char *actor, const char *summary,
     uint8_t **stored, size_t *slen, char *err, size_t errlen);
+/*
+ * Group commit for a node's workers, each with its own connection: a
+ * write (nstate_finish, nstate_audit) joins the queue of the group, and
+ * whichever worker finds no commit running commits everything queued so
+ * far in one transaction (one fsync), on its own connection; the others
+ * wait until theirs is committed. No worker returns before its write is
+ * durable, and siblings never wait on SQLite's busy sleep. Free the group
+ * after every nstate that joined it is closed.
+ */
+struct nstate_group;
+struct nstate_group *nstate_group_new(void);
+void nstate_group_free(struct nstate_group *);
+void nstate_join(struct nstate *, struct nstate_group *);
+/* Commits done and writes they held, so far. */
+void nstate_group_stats(
+    struct nstate_group *, uint64_t *commits, uint64_t *writes);
+
 /* Audits a refusal that never reached nstate_begin (bad approval...). */
 int nstate_audit(
     struct nstate *, const char *actor, const char *event, const char *detail);

@@ -41,6 +41,7 @@ struct workers {
 	size_t max_frame;
 	unsigned n;
 	struct worker *w;
+	struct nstate_group *group; /* the workers' state writes */
 };
 
 static void
@@ -99,7 +100,8 @@ worker_main(void *arg)
 
 static int
 worker_open(struct worker *w, const struct node_config *cfg,
-    const struct drb_key *drb, size_t ndrb, char *err, size_t errlen)
+    const struct drb_key *drb, size_t ndrb, struct nstate_group *g, char *err,
+    size_t errlen)
 {
 	struct engine_limits lim = { 0 };
 
@@ -111,6 +113,7 @@ worker_open(struct worker *w, const struct node_config *cfg,
 		return -1;
 	if ((w->env.state = nstate_open(cfg->state, err, errlen)) == NULL)
 		return -1;
+	nstate_join(w->env.state, g);
 	return 0;
 }
 
@@ -130,6 +133,7 @@ workers_new(const struct node_config *cfg, const struct drb_key *drb,
 	ws->max_frame = max_frame;
 	ws->n = cfg->policy.max_tasks;
 	if (pipe2(ws->pipefd, O_CLOEXEC | O_NONBLOCK) == -1 ||
+	    (ws->group = nstate_group_new()) == NULL ||
 	    (ws->w = calloc(ws->n ? ws->n : 1, sizeof(*ws->w))) == NULL) {
 		errf(err, errlen, "cannot set up workers");
 		workers_free(ws);
@@ -137,7 +141,8 @@ workers_new(const struct node_config *cfg, const struct drb_key *drb,
 	}
 	for (unsigned i = 0; i < ws->n; i++) {
 		ws->w[i].ws = ws;
-		if (worker_open(&ws->w[i], cfg, drb, ndrb, err, errlen) == -1 ||
+		if (worker_open(&ws->w[i], cfg, drb, ndrb, ws->group, err,
+			errlen) == -1 ||
 		    pthread_create(
 			&ws->w[i].tid, NULL, worker_main, &ws->w[i]) != 0) {
 			if (err[0] == '\0')
@@ -257,6 +262,7 @@ workers_free(struct workers *ws)
 		free(ws->done[i].buf);
 	free(ws->done);
 	free(ws->w);
+	nstate_group_free(ws->group);
 	if (ws->pipefd[0] != -1)
 		close(ws->pipefd[0]);
 	if (ws->pipefd[1] != -1)

@@ -2,7 +2,8 @@
  * test_node_state.c — run budgets counted at the node, answers cached by
  * task id (and only for the approval it was first run with), a run
  * counted only with its stored answer (a crash before spends nothing, two
- * copies release one answer), workers auditing
+ * copies release one answer), a group of workers committing together,
+ * workers auditing
  * through their own connections at once lose no record.
  */
 #include <pthread.h>
@@ -255,6 +256,103 @@ concurrent_audit(void **state)
 	test_rmdir(dir);
 }
 
+#define FINISHERS 4
+#define TASKS	  25
+#define BUDGET	  60 /* of FINISHERS * TASKS runs */
+
+struct finisher {
+	struct nstate *ns;
+	int id;
+	int stored, refused, cached, failed;
+};
+
+/* Each finisher stores its own tasks, and all of them task "shared". */
+static void *
+finisher(void *arg)
+{
+	struct finisher *f = arg;
+	uint8_t aid[32], *stored;
+	size_t slen;
+	char id[64], err[256];
+
+	memset(aid, 7, 32);
+	for (int i = 0; i <= TASKS; i++) {
+		int rc;
+
+		if (i == TASKS)
+			strcpy(id, "shared");
+		else
+			snprintf(id, sizeof(id), "q%d-%d/snuh", f->id, i);
+		rc = nstate_finish(f->ns, id, aid, BUDGET, 3,
+		    (const uint8_t *)"answer", 6, "kim", "released", &stored,
+		    &slen, err, sizeof(err));
+		f->stored += rc == 0;
+		f->refused += rc == NSTATE_BUDGET;
+		f->cached += rc == NSTATE_CACHED;
+		f->failed += rc == -1;
+		free(stored);
+		if (i % 5 == 0)
+			f->failed += nstate_audit(f->ns, "kim", "refused",
+					 "bad approval") != 0;
+	}
+	return NULL;
+}
+
+/* Workers storing at once through one group: every write is committed
+ * (none lost, none failing on a busy database), exactly the budget's runs
+ * are stored, the one task all of them ran is stored once, and the audit
+ * chain is whole. */
+static void
+group_commit(void **state)
+{
+	char *dir = test_mkdtemp(), path[512], err[256];
+	struct nstate_group *g = nstate_group_new();
+	struct finisher f[FINISHERS];
+	pthread_t tid[FINISHERS];
+	struct audit_report r;
+	uint8_t aid[32];
+	uint64_t commits, writes;
+	int stored = 0, refused = 0, cached = 0, failed = 0;
+	sqlite3 *db;
+
+	(void)state;
+	assert_non_null(g);
+	memset(aid, 7, 32);
+	snprintf(path, sizeof(path), "%s/node-state.db", dir);
+	memset(f, 0, sizeof(f));
+	for (int i = 0; i < FINISHERS; i++) {
+		assert_non_null(f[i].ns = nstate_open(path, err, sizeof(err)));
+		nstate_join(f[i].ns, g);
+		f[i].id = i;
+	}
+	for (int i = 0; i < FINISHERS; i++)
+		assert_int_equal(
+		    pthread_create(&tid[i], NULL, finisher, &f[i]), 0);
+	for (int i = 0; i < FINISHERS; i++) {
+		pthread_join(tid[i], NULL);
+		stored += f[i].stored;
+		refused += f[i].refused;
+		cached += f[i].cached;
+		failed += f[i].failed;
+	}
+	assert_int_equal(failed, 0);
+	assert_int_equal(stored, BUDGET);
+	assert_int_equal(stored + refused + cached, FINISHERS * (TASKS + 1));
+	assert_int_equal(nstate_runs(f[0].ns, aid), BUDGET);
+	nstate_group_stats(g, &commits, &writes);
+	/* every answer and every audit went through the group */
+	assert_int_equal(writes, FINISHERS * (TASKS + 1 + (TASKS / 5 + 1)));
+	assert_true(commits >= 1 && commits <= writes);
+	for (int i = 0; i < FINISHERS; i++)
+		nstate_close(f[i].ns);
+	nstate_group_free(g);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(audit_verify(db, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.records, BUDGET + FINISHERS * (TASKS / 5 + 1));
+	sqlite3_close(db);
+	test_rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -263,6 +361,7 @@ main(void)
 		cmocka_unit_test(task_id_bound_to_approval),
 		cmocka_unit_test(legacy_started_row),
 		cmocka_unit_test(concurrent_audit),
+		cmocka_unit_test(group_commit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

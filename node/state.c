@@ -354,22 +354,26 @@ apply(struct nstate *ns, struct nreq *list)
 	}
 }
 
-/* Group commit: r waits for a commit that includes it. */
-static int
-write_req(struct nstate *ns, struct nreq *r)
+/* Group commit: the chain from first (linked by next, ending in NULL) is
+ * queued at once, so it goes into one commit; returns when every request
+ * of it is committed or failed. */
+static void
+write_list(struct nstate *ns, struct nreq *first)
 {
 	struct nstate_group *g = ns->group;
-	struct nreq *batch, *q, *next;
+	struct nreq *batch, *q, *next, *last;
 
-	r->next = NULL;
 	if (g == NULL) {
-		apply(ns, r);
-		return r->rc;
+		apply(ns, first);
+		return;
 	}
+	for (last = first; last->next != NULL; last = last->next)
+		;
 	pthread_mutex_lock(&g->mu);
-	*g->tail = r;
-	g->tail = &r->next;
-	while (!r->done) {
+	*g->tail = first;
+	g->tail = &last->next;
+	/* The chain stays linked only until the leader takes it. */
+	while (!last->done) {
 		if (g->leading) {
 			pthread_cond_wait(&g->cv, &g->mu);
 			continue;
@@ -391,6 +395,13 @@ write_req(struct nstate *ns, struct nreq *r)
 		pthread_cond_broadcast(&g->cv);
 	}
 	pthread_mutex_unlock(&g->mu);
+}
+
+static int
+write_req(struct nstate *ns, struct nreq *r)
+{
+	r->next = NULL;
+	write_list(ns, r);
 	return r->rc;
 }
 
@@ -433,33 +444,90 @@ nstate_group_stats(struct nstate_group *g, uint64_t *commits, uint64_t *writes)
 }
 
 int
+nstate_finish_many(struct nstate *ns, struct nstate_answer *ans, size_t n)
+{
+	struct nreq *r;
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	if ((r = calloc(n, sizeof(*r))) == NULL) {
+		for (i = 0; i < n; i++) {
+			ans[i].rc = -1;
+			errf(ans[i].err, sizeof(ans[i].err), "out of memory");
+		}
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		ans[i].stored = NULL;
+		ans[i].slen = 0;
+		r[i].kind = NREQ_FINISH;
+		r[i].task_id = ans[i].task_id;
+		r[i].approval_id = ans[i].approval_id;
+		r[i].max_runs = ans[i].max_runs;
+		r[i].state = ans[i].state;
+		r[i].result = ans[i].result;
+		r[i].len = ans[i].len;
+		r[i].actor = ans[i].actor;
+		r[i].detail = ans[i].summary;
+		r[i].err = ans[i].err;
+		r[i].errlen = sizeof(ans[i].err);
+		r[i].next = i + 1 < n ? &r[i + 1] : NULL;
+		if (ans[i].len > INT32_MAX)
+			r[i].kind = 0; /* refused below, never written */
+	}
+	/* The chain must not hold an unwritable request: it is cut out. */
+	for (i = 0; i < n; i++)
+		if (r[i].kind == 0) {
+			r[i].rc = -1;
+			r[i].done = 1;
+			errf(
+			    ans[i].err, sizeof(ans[i].err), "answer too large");
+		}
+	{
+		struct nreq *head = NULL, **tail = &head;
+
+		for (i = 0; i < n; i++)
+			if (r[i].kind != 0) {
+				*tail = &r[i];
+				tail = &r[i].next;
+			}
+		*tail = NULL;
+		if (head != NULL)
+			write_list(ns, head);
+	}
+	for (i = 0; i < n; i++) {
+		ans[i].rc = r[i].rc;
+		ans[i].stored = r[i].stored;
+		ans[i].slen = r[i].slen;
+	}
+	free(r);
+	return 0;
+}
+
+int
 nstate_finish(struct nstate *ns, const char *task_id,
     const uint8_t approval_id[32], uint32_t max_runs, int state,
     const uint8_t *result, size_t len, const char *actor, const char *summary,
     uint8_t **stored, size_t *slen, char *err, size_t errlen)
 {
-	struct nreq r;
+	struct nstate_answer a;
 
-	*stored = NULL;
-	*slen = 0;
-	if (len > INT32_MAX)
-		return errf(err, errlen, "answer too large");
-	memset(&r, 0, sizeof(r));
-	r.kind = NREQ_FINISH;
-	r.task_id = task_id;
-	r.approval_id = approval_id;
-	r.max_runs = max_runs;
-	r.state = state;
-	r.result = result;
-	r.len = len;
-	r.actor = actor;
-	r.detail = summary;
-	r.err = err;
-	r.errlen = errlen;
-	write_req(ns, &r);
-	*stored = r.stored;
-	*slen = r.slen;
-	return r.rc;
+	memset(&a, 0, sizeof(a));
+	a.task_id = task_id;
+	a.approval_id = approval_id;
+	a.max_runs = max_runs;
+	a.state = state;
+	a.result = result;
+	a.len = len;
+	a.actor = actor;
+	a.summary = summary;
+	nstate_finish_many(ns, &a, 1);
+	*stored = a.stored;
+	*slen = a.slen;
+	if (a.rc != 0 && a.rc != NSTATE_CACHED)
+		strlcpy(err, a.err, errlen);
+	return a.rc;
 }
 
 int

@@ -46,6 +46,27 @@ int nstate_finish(struct nstate *, const char *task_id,
     const uint8_t approval_id[32], uint32_t max_runs, int state,
     const uint8_t *result, size_t len, const char *actor, const char *summary,
     uint8_t **stored, size_t *slen, char *err, size_t errlen);
+/* One answer for nstate_finish_many: the arguments of nstate_finish in,
+ * its return (rc), stored answer and reason out. */
+struct nstate_answer {
+	const char *task_id;
+	const uint8_t *approval_id;
+	uint32_t max_runs;
+	int state;
+	const uint8_t *result;
+	size_t len;
+	const char *actor, *summary;
+	int rc;
+	uint8_t *stored;
+	size_t slen;
+	char err[256];
+};
+/* nstate_finish for n answers at once, all in one commit (each still
+ * decided on its own, in order: a later one sees an earlier one's run).
+ * If the commit fails, every one gets -1. 0, or -1 out of memory (each
+ * rc -1). */
+int nstate_finish_many(struct nstate *, struct nstate_answer *, size_t n);
+
 /*
  * Group commit for a node's workers, each with its own connection: a
  * write (nstate_finish, nstate_audit) joins the queue of the group, and

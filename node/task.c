@@ -173,52 +173,10 @@ task_compute(struct task_env *te, const Tally__Task *t, const Tally__Query *q,
 	table_free(tab);
 }
 
-/*
- * Runs the task and stores its answer (counting the run) before it is
- * released: the packed answer, or NULL with *refused set and out->reason
- * saying why. Another copy's stored answer is released as cached.
- */
-static uint8_t *
-task_answer(struct task_env *te, const Tally__Task *t, const Tally__Query *q,
-    const struct approval *a, size_t max_frame, size_t *lenp,
-    struct task_outcome *out, int *refused)
-{
-	uint8_t *buf, *stored;
-	size_t slen;
-	char summary[512];
-	int rc;
-
-	*refused = 0;
-	task_compute(
-	    te, t, q, a, max_frame, &buf, lenp, summary, sizeof(summary), out);
-	if (buf == NULL)
-		return NULL;
-	rc = nstate_finish(te->state, t->task_id, a->id, a->max_runs,
-	    TALLY__TASK_STATE__TASK_DONE, buf, *lenp, t->researcher, summary,
-	    &stored, &slen, out->reason, sizeof(out->reason));
-	if (rc == 0) {
-		out->state = TALLY__TASK_STATE__TASK_DONE;
-		return buf;
-	}
-	/* Not recorded, not released. */
-	free(buf);
-	if (rc == NSTATE_CACHED) {
-		if ((buf = from_cache(stored, slen, max_frame, lenp, out)) ==
-		    NULL)
-			strlcpy(out->reason, "cached answer unreadable",
-			    sizeof(out->reason));
-		return buf;
-	}
-	*refused = rc == NSTATE_BUDGET || rc == NSTATE_REUSED;
-	if (rc == -1)
-		strlcpy(out->reason, "node state not writable",
-		    sizeof(out->reason));
-	return NULL;
-}
-
-uint8_t *
-task_run(struct task_env *te, const Tally__Task *t, size_t max_frame,
-    size_t *lenp, struct task_outcome *out)
+int
+task_start(struct task_env *te, const Tally__Task *t, size_t max_frame,
+    struct task_pending *p, uint8_t **bufp, size_t *lenp,
+    struct task_outcome *out)
 {
 	const char *actor =
 	    t->researcher != NULL && strlen(t->researcher) < APPROVAL_NAME_MAX
@@ -226,63 +184,127 @@ task_run(struct task_env *te, const Tally__Task *t, size_t max_frame,
 	    : "?";
 	Tally__Query *q = NULL;
 	struct approval a;
-	uint8_t *stored = NULL, *buf;
+	uint8_t *stored = NULL;
 	size_t slen;
-	int rc, st, refused;
+	int rc, st;
 
 	memset(out, 0, sizeof(*out));
+	memset(p, 0, sizeof(*p));
+	*bufp = NULL;
 	if (task_id_valid(t->task_id))
 		strlcpy(out->task_id, t->task_id, sizeof(out->task_id));
 	else {
 		strlcpy(out->reason, "task without a valid id",
 		    sizeof(out->reason));
-		return no_table(te, "?", TALLY__TASK_STATE__TASK_REFUSED, actor,
-		    out, max_frame, lenp);
-	}
-	if (task_verify(te, t, &a, &q, out->reason, sizeof(out->reason)) == -1)
-		return no_table(te, t->task_id, TALLY__TASK_STATE__TASK_REFUSED,
+		*bufp = no_table(te, "?", TALLY__TASK_STATE__TASK_REFUSED,
 		    actor, out, max_frame, lenp);
+		return 1;
+	}
+	if (task_verify(te, t, &a, &q, out->reason, sizeof(out->reason)) ==
+	    -1) {
+		*bufp =
+		    no_table(te, t->task_id, TALLY__TASK_STATE__TASK_REFUSED,
+			actor, out, max_frame, lenp);
+		return 1;
+	}
 	/* Past the query's deadline the broker has closed it: no budget is
 	 * spent on an answer nobody will pool. Before it, the engine stops
 	 * in time for the answer to be pooled. */
-	if (t->has_deadline_ms && t->deadline_ms != 0) {
-		uint64_t now = wall_ms();
-
-		if (now >= t->deadline_ms) {
-			query_free(q);
-			strlcpy(out->reason, "the query's deadline has passed",
-			    sizeof(out->reason));
-			return no_table(te, t->task_id,
-			    TALLY__TASK_STATE__TASK_REFUSED, actor, out,
-			    max_frame, lenp);
-		}
+	if (t->has_deadline_ms && t->deadline_ms != 0 &&
+	    wall_ms() >= t->deadline_ms) {
+		query_free(q);
+		strlcpy(out->reason, "the query's deadline has passed",
+		    sizeof(out->reason));
+		*bufp =
+		    no_table(te, t->task_id, TALLY__TASK_STATE__TASK_REFUSED,
+			actor, out, max_frame, lenp);
+		return 1;
 	}
 	rc = nstate_begin(te->state, t->task_id, a.id, a.max_runs, &stored,
 	    &slen, &st, out->reason, sizeof(out->reason));
-	if (rc == NSTATE_CACHED) {
+	if (rc == NSTATE_RUN) {
+		task_compute(te, t, q, &a, max_frame, &p->buf, &p->len,
+		    p->summary, sizeof(p->summary), out);
 		query_free(q);
-		if ((buf = from_cache(stored, slen, max_frame, lenp, out)) !=
+		if (p->buf != NULL) {
+			/* Released only once task_end finds it stored. */
+			memcpy(p->aid, a.id, sizeof(p->aid));
+			p->ans.task_id = t->task_id;
+			p->ans.approval_id = p->aid;
+			p->ans.max_runs = a.max_runs;
+			p->ans.state = TALLY__TASK_STATE__TASK_DONE;
+			p->ans.result = p->buf;
+			p->ans.len = p->len;
+			p->ans.actor = t->researcher;
+			p->ans.summary = p->summary;
+			p->actor = actor;
+			return 0;
+		}
+		*bufp = no_table(te, t->task_id, TALLY__TASK_STATE__TASK_FAILED,
+		    actor, out, max_frame, lenp);
+		return 1;
+	}
+	query_free(q);
+	if (rc == NSTATE_CACHED) {
+		if ((*bufp = from_cache(stored, slen, max_frame, lenp, out)) !=
 		    NULL)
+			return 1;
+		strlcpy(out->reason, "cached answer unreadable",
+		    sizeof(out->reason));
+		rc = -1;
+	}
+	*bufp = no_table(te, t->task_id,
+	    rc == NSTATE_BUDGET || rc == NSTATE_REUSED
+		? TALLY__TASK_STATE__TASK_REFUSED
+		: TALLY__TASK_STATE__TASK_FAILED,
+	    actor, out, max_frame, lenp);
+	return 1;
+}
+
+uint8_t *
+task_end(struct task_env *te, struct task_pending *p, size_t max_frame,
+    size_t *lenp, struct task_outcome *out)
+{
+	const char *id = p->ans.task_id;
+	uint8_t *buf = p->buf;
+	int rc = p->ans.rc;
+
+	p->buf = NULL;
+	if (rc == 0) {
+		out->state = TALLY__TASK_STATE__TASK_DONE;
+		*lenp = p->len;
+		return buf;
+	}
+	/* Not recorded, not released. */
+	free(buf);
+	if (rc == NSTATE_CACHED) {
+		if ((buf = from_cache(p->ans.stored, p->ans.slen, max_frame,
+			 lenp, out)) != NULL)
 			return buf;
 		strlcpy(out->reason, "cached answer unreadable",
 		    sizeof(out->reason));
-		return no_table(te, t->task_id, TALLY__TASK_STATE__TASK_FAILED,
-		    actor, out, max_frame, lenp);
-	}
-	if (rc != NSTATE_RUN) {
-		query_free(q);
-		return no_table(te, t->task_id,
-		    rc == NSTATE_BUDGET || rc == NSTATE_REUSED
-			? TALLY__TASK_STATE__TASK_REFUSED
-			: TALLY__TASK_STATE__TASK_FAILED,
-		    actor, out, max_frame, lenp);
-	}
-	buf = task_answer(te, t, q, &a, max_frame, lenp, out, &refused);
-	query_free(q);
-	if (buf == NULL)
-		return no_table(te, t->task_id,
-		    refused ? TALLY__TASK_STATE__TASK_REFUSED
-			    : TALLY__TASK_STATE__TASK_FAILED,
-		    actor, out, max_frame, lenp);
-	return buf;
+	} else if (rc == -1) {
+		free(p->ans.stored);
+		strlcpy(out->reason, "node state not writable",
+		    sizeof(out->reason));
+	} else
+		strlcpy(out->reason, p->ans.err, sizeof(out->reason));
+	return no_table(te, id,
+	    rc == NSTATE_BUDGET || rc == NSTATE_REUSED
+		? TALLY__TASK_STATE__TASK_REFUSED
+		: TALLY__TASK_STATE__TASK_FAILED,
+	    p->actor, out, max_frame, lenp);
+}
+
+uint8_t *
+task_run(struct task_env *te, const Tally__Task *t, size_t max_frame,
+    size_t *lenp, struct task_outcome *out)
+{
+	struct task_pending p;
+	uint8_t *buf;
+
+	if (task_start(te, t, max_frame, &p, &buf, lenp, out) == 1)
+		return buf;
+	nstate_finish_many(te->state, &p.ans, 1);
+	return task_end(te, &p, max_frame, lenp, out);
 }

@@ -353,6 +353,53 @@ group_commit(void **state)
 	test_rmdir(dir);
 }
 
+/* Several answers stored in one commit, each decided in order: a later
+ * one sees an earlier one's run (budget) and stored answer (same task). */
+static void
+finish_many(void **state)
+{
+	char *dir = test_mkdtemp(), path[512], err[256];
+	struct nstate_group *g = nstate_group_new();
+	struct nstate_answer a[4];
+	const char *ids[4] = { "q1/snuh", "q2/snuh", "q1/snuh", "q3/snuh" };
+	uint8_t aid[32];
+	uint64_t commits, writes;
+	struct nstate *ns;
+
+	(void)state;
+	memset(aid, 7, 32);
+	snprintf(path, sizeof(path), "%s/node-state.db", dir);
+	assert_non_null(ns = nstate_open(path, err, sizeof(err)));
+	nstate_join(ns, g);
+	memset(a, 0, sizeof(a));
+	for (int i = 0; i < 4; i++) {
+		a[i].task_id = ids[i];
+		a[i].approval_id = aid;
+		a[i].max_runs = 2;
+		a[i].state = 3;
+		a[i].result = (const uint8_t *)"answer";
+		a[i].len = 6;
+		a[i].actor = "kim";
+		a[i].summary = "released";
+	}
+	assert_int_equal(nstate_finish_many(ns, a, 4), 0);
+	assert_int_equal(a[0].rc, 0);
+	assert_int_equal(a[1].rc, 0);
+	assert_int_equal(a[2].rc, NSTATE_CACHED); /* q1 stored just before */
+	assert_int_equal(a[2].slen, 6);
+	assert_memory_equal(a[2].stored, "answer", 6);
+	free(a[2].stored);
+	assert_int_equal(a[3].rc, NSTATE_BUDGET);
+	assert_string_equal(a[3].err, "approval's run budget of 2 is spent");
+	assert_int_equal(nstate_runs(ns, aid), 2);
+	nstate_group_stats(g, &commits, &writes);
+	assert_int_equal(commits, 1);
+	assert_int_equal(writes, 4);
+	nstate_close(ns);
+	nstate_group_free(g);
+	test_rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -362,6 +409,7 @@ main(void)
 		cmocka_unit_test(legacy_started_row),
 		cmocka_unit_test(concurrent_audit),
 		cmocka_unit_test(group_commit),
+		cmocka_unit_test(finish_many),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

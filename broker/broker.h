@@ -54,8 +54,9 @@ struct waiter {
 struct running {
 	char id[STORE_ID_MAX];
 	uint64_t submitted_ms, deadline_ms;
-	unsigned min_cell; /* the approval's k: no site may release below */
-	int touched;	   /* answered in the batch not yet flushed */
+	unsigned min_cell;    /* the approval's k: no site may release below */
+	int touched;	      /* answered in the batch not yet flushed */
+	uint64_t progress_ms; /* monotonic time of the last progress note */
 };
 
 struct broker {
@@ -144,5 +145,7 @@ void dispatch_tick(struct broker *);
 /* Finalises query id if every site answered or the deadline passed;
  * otherwise sends progress to those waiting. 1 when it became final. */
 int finish_check(struct broker *, const char *id, int deadline_passed);
+/* finish_check after answers: progress notes only if progress is set. */
+int finish_answered(struct broker *, const char *id, int progress);
 
 #endif

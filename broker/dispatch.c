@@ -19,6 +19,10 @@
 #include "util.h"
 #include "wire.h"
 
+/* Progress notes to waiting researchers: at most one per query this
+ * often (the final result goes out at once). */
+#define DISPATCH_PROGRESS_MS 100
+
 static struct inflight *
 inflight_find_task(struct broker *b, const char *task_id)
 {
@@ -60,6 +64,7 @@ running_add(struct broker *b, const struct store_query *q)
 	r->deadline_ms = q->deadline_ms;
 	r->min_cell = q->min_cell;
 	r->touched = 0;
+	r->progress_ms = 0;
 	return 0;
 }
 
@@ -369,12 +374,18 @@ dispatch_flush(struct broker *b)
 		if (b->running[i].touched) {
 			char id[STORE_ID_MAX];
 
+			uint64_t now = clock_ms();
+			int due = now >=
+			    b->running[i].progress_ms + DISPATCH_PROGRESS_MS;
+
 			b->running[i].touched = 0;
 			strlcpy(id, b->running[i].id, sizeof(id));
-			if (finish_check(b, id, 0)) {
+			if (finish_answered(b, id, due)) {
 				running_remove(b, id);
 				continue; /* another entry moved to i */
 			}
+			if (due)
+				b->running[i].progress_ms = now;
 		}
 		i++;
 	}

@@ -200,6 +200,10 @@ broker_events(struct broker *b)
 	struct slot *s;
 
 	while (chan_next(b->chan, &ev) == 1) {
+		/* Answers are stored in one transaction per pass; anything
+		 * else sees them committed. */
+		if (ev.type != CHAN_EV_REPLY)
+			dispatch_flush(b);
 		if ((s = nodes_by_peer(b, ev.peer)) != NULL)
 			s->last_seen_ms = wall_ms();
 		switch (ev.type) {
@@ -226,6 +230,7 @@ broker_events(struct broker *b)
 		}
 		chan_event_clear(&ev);
 	}
+	dispatch_flush(b);
 }
 
 static void

@@ -54,7 +54,9 @@ struct waiter {
 struct running {
 	char id[STORE_ID_MAX];
 	uint64_t submitted_ms, deadline_ms;
-	unsigned min_cell; /* the approval's k: no site may release below */
+	unsigned min_cell;    /* the approval's k: no site may release below */
+	int touched;	      /* answered in the batch not yet flushed */
+	uint64_t progress_ms; /* monotonic time of the last progress note */
 };
 
 struct broker {
@@ -128,6 +130,9 @@ void dispatch_site(struct broker *, struct slot *);
 /* A node answered Task request req_id. */
 void dispatch_answer(struct broker *, uint64_t peer, uint64_t req_id,
     const uint8_t *data, size_t len);
+/* Commits the answers batched since the last flush, then looks at each
+ * query they touched (final result, or progress to those waiting). */
+void dispatch_flush(struct broker *);
 /* A node is gone for good: its unanswered tasks wait for it again. */
 void dispatch_forget(struct broker *, uint64_t peer);
 /* A researcher asks for a result (waits for it if req->wait). */
@@ -140,5 +145,7 @@ void dispatch_tick(struct broker *);
 /* Finalises query id if every site answered or the deadline passed;
  * otherwise sends progress to those waiting. 1 when it became final. */
 int finish_check(struct broker *, const char *id, int deadline_passed);
+/* finish_check after answers: progress notes only if progress is set. */
+int finish_answered(struct broker *, const char *id, int progress);
 
 #endif

@@ -19,6 +19,10 @@
 #include "util.h"
 #include "wire.h"
 
+/* Progress notes to waiting researchers: at most one per query this
+ * often (the final result goes out at once). */
+#define DISPATCH_PROGRESS_MS 100
+
 static struct inflight *
 inflight_find_task(struct broker *b, const char *task_id)
 {
@@ -59,6 +63,8 @@ running_add(struct broker *b, const struct store_query *q)
 	r->submitted_ms = q->submitted_ms;
 	r->deadline_ms = q->deadline_ms;
 	r->min_cell = q->min_cell;
+	r->touched = 0;
+	r->progress_ms = 0;
 	return 0;
 }
 
@@ -80,25 +86,19 @@ running_remove(struct broker *b, const char *id)
 		*r = b->running[--b->nrunning];
 }
 
-/* Sends one task to its site's node. */
+/* Sends one task to its site's node; sa is q's approval, unpacked. */
 static int
 send_task(struct broker *b, struct slot *s, const struct store_task *t,
-    const struct store_query *q)
+    const struct store_query *q, Tally__SignedApproval *sa)
 {
 	Tally__Envelope env = TALLY__ENVELOPE__INIT;
 	Tally__Task task = TALLY__TASK__INIT;
-	Tally__SignedApproval *sa;
 	struct inflight *f;
 	uint8_t *buf;
 	size_t len;
 	uint64_t id;
 	int rc = -1;
 
-	if ((sa = tally__signed_approval__unpack(
-		 NULL, q->approval_len, q->approval)) == NULL) {
-		log_warnx("query %s: stored approval unreadable", q->id);
-		return -1;
-	}
 	task.task_id = (char *)t->id;
 	task.query_id = (char *)q->id;
 	task.has_query = task.has_deadline_ms = 1;
@@ -124,65 +124,99 @@ send_task(struct broker *b, struct slot *s, const struct store_task *t,
 	} else
 		log_warnx("task %s: cannot send to %s", t->id, s->site->id);
 	free(buf);
-	tally__signed_approval__free_unpacked(sa, NULL);
 	return rc;
 }
 
-/* Sends s's pending tasks of one query (or of all queries if NULL). */
+/* A stored query with its approval unpacked, loaded once for all the
+ * tasks about to go out. */
+struct loaded {
+	struct store_query q;
+	uint8_t *qb, *ab;
+	Tally__SignedApproval *sa;
+};
+
+static int
+loaded_get(struct broker *b, const char *id, struct loaded *l)
+{
+	memset(l, 0, sizeof(*l));
+	if (store_query_get(b->store, id, &l->q, &l->qb, &l->ab) == -1)
+		return -1;
+	if ((l->sa = tally__signed_approval__unpack(
+		 NULL, l->q.approval_len, l->q.approval)) == NULL) {
+		log_warnx("query %s: stored approval unreadable", id);
+		free(l->qb);
+		free(l->ab);
+		return -1;
+	}
+	return 0;
+}
+
 static void
-dispatch_pending(struct broker *b, struct slot *s, const char *query_id)
+loaded_free(struct loaded *l)
+{
+	if (l->sa != NULL)
+		tally__signed_approval__free_unpacked(l->sa, NULL);
+	free(l->qb);
+	free(l->ab);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Sends s's pending tasks (of every query). */
+static void
+dispatch_pending(struct broker *b, struct slot *s)
 {
 	struct store_task *tasks;
-	struct store_query q;
-	uint8_t *qb = NULL, *ab = NULL;
-	char loaded[STORE_ID_MAX] = "";
+	struct loaded l;
+	int have = 0;
 	size_t n;
 
 	if (!s->registered ||
 	    store_tasks(b->store, NULL, s->site->id, &tasks, &n) == -1)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		if (query_id != NULL && strcmp(tasks[i].query_id, query_id))
-			continue;
 		if (inflight_find_task(b, tasks[i].id) != NULL)
 			continue; /* the channel re-sends it itself */
-		if (strcmp(loaded, tasks[i].query_id) != 0) {
-			free(qb);
-			free(ab);
-			qb = ab = NULL;
-			loaded[0] = '\0';
-			if (store_query_get(b->store, tasks[i].query_id, &q,
-				&qb, &ab) == -1)
+		if (!have || strcmp(l.q.id, tasks[i].query_id) != 0) {
+			if (have)
+				loaded_free(&l);
+			if (!(have = loaded_get(b, tasks[i].query_id, &l) == 0))
 				continue;
-			strlcpy(loaded, tasks[i].query_id, sizeof(loaded));
 		}
-		send_task(b, s, &tasks[i], &q);
+		send_task(b, s, &tasks[i], &l.q, l.sa);
 	}
-	free(qb);
-	free(ab);
+	if (have)
+		loaded_free(&l);
 	store_tasks_free(tasks, n);
 }
 
 void
 dispatch_site(struct broker *b, struct slot *s)
 {
-	dispatch_pending(b, s, NULL);
+	dispatch_pending(b, s);
 }
 
 int
 dispatch_query(struct broker *b, const char *query_id)
 {
-	struct store_query q;
-	uint8_t *qb, *ab;
+	struct store_task *tasks;
+	struct loaded l;
+	struct slot *s;
+	size_t n;
 
-	if (store_query_get(b->store, query_id, &q, &qb, &ab) == -1)
+	/* One read of the query and its tasks for all its sites. */
+	if (loaded_get(b, query_id, &l) == -1)
 		return -1;
-	running_add(b, &q);
-	free(qb);
-	free(ab);
-	for (size_t i = 0; i < b->net->nsites; i++)
-		if (b->slots[i].registered)
-			dispatch_pending(b, &b->slots[i], query_id);
+	running_add(b, &l.q);
+	if (store_tasks(b->store, query_id, NULL, &tasks, &n) == 0) {
+		for (size_t i = 0; i < n; i++)
+			if (!store_task_final(tasks[i].state) &&
+			    (s = nodes_by_name(b, tasks[i].site)) != NULL &&
+			    s->registered &&
+			    inflight_find_task(b, tasks[i].id) == NULL)
+				send_task(b, s, &tasks[i], &l.q, l.sa);
+		store_tasks_free(tasks, n);
+	}
+	loaded_free(&l);
 	return 0;
 }
 
@@ -278,6 +312,7 @@ dispatch_answer(struct broker *b, uint64_t peer, uint64_t req_id,
     const uint8_t *data, size_t len)
 {
 	struct inflight *f = NULL, copy;
+	struct running *r;
 	const Tally__Envelope *env;
 	struct wire_msg *m;
 	uint8_t *packed;
@@ -308,16 +343,52 @@ dispatch_answer(struct broker *b, uint64_t peer, uint64_t req_id,
 	    strcmp(env->task_result->task_id, copy.task_id) == 0) {
 		plen = tally__task_result__get_packed_size(env->task_result);
 		if ((packed = malloc(plen)) != NULL) {
+			/* Joins this pass's batch; dispatch_flush commits it
+			 * before the query is looked at again. */
+			store_batch_begin(b->store);
 			tally__task_result__pack(env->task_result, packed);
 			answer_record(b, &copy, env->task_result, packed, plen);
 			free(packed);
 		}
-		if (finish_check(b, copy.query_id, 0))
-			running_remove(b, copy.query_id);
+		if ((r = running_find(b, copy.query_id)) != NULL)
+			r->touched = 1;
+		else {
+			dispatch_flush(b);
+			if (finish_check(b, copy.query_id, 0))
+				running_remove(b, copy.query_id);
+		}
 	} else
 		log_warnx("%s answered task %s with something else",
 		    b->slots[copy.slot].site->id, copy.task_id);
 	wire_free(m);
+}
+
+void
+dispatch_flush(struct broker *b)
+{
+	if (store_batch_commit(b->store) == -1)
+		log_warnx("a batch of answers was not stored: asked again");
+	/* Only now, with the answers stored, may results and progress
+	 * notes that count them go out. */
+	for (size_t i = 0; i < b->nrunning;) {
+		if (b->running[i].touched) {
+			char id[STORE_ID_MAX];
+
+			uint64_t now = clock_ms();
+			int due = now >=
+			    b->running[i].progress_ms + DISPATCH_PROGRESS_MS;
+
+			b->running[i].touched = 0;
+			strlcpy(id, b->running[i].id, sizeof(id));
+			if (finish_answered(b, id, due)) {
+				running_remove(b, id);
+				continue; /* another entry moved to i */
+			}
+			if (due)
+				b->running[i].progress_ms = now;
+		}
+		i++;
+	}
 }
 
 void
@@ -449,5 +520,5 @@ dispatch_tick(struct broker *b)
 	}
 	for (size_t i = 0; i < b->net->nsites; i++)
 		if (b->slots[i].registered)
-			dispatch_pending(b, &b->slots[i], NULL);
+			dispatch_pending(b, &b->slots[i]);
 }

@@ -190,8 +190,23 @@ notify_progress(struct broker *b, const char *id, const uint64_t c[7])
  * result. Returns 1 when the query is final (now or before: then those
  * waiting get the stored result; it is never built or released twice).
  */
+static int finish_run(
+    struct broker *b, const char *id, int deadline_passed, int progress);
+
 int
 finish_check(struct broker *b, const char *id, int deadline_passed)
+{
+	return finish_run(b, id, deadline_passed, 1);
+}
+
+int
+finish_answered(struct broker *b, const char *id, int progress)
+{
+	return finish_run(b, id, 0, progress);
+}
+
+static int
+finish_run(struct broker *b, const char *id, int deadline_passed, int progress)
 {
 	struct store_task *t = NULL;
 	struct store_query q;
@@ -211,7 +226,8 @@ finish_check(struct broker *b, const char *id, int deadline_passed)
 		    c[TALLY__TASK_STATE__TASK_SENT] +
 		    c[TALLY__TASK_STATE__TASK_RUNNING] >
 		0) {
-		notify_progress(b, id, c);
+		if (progress)
+			notify_progress(b, id, c);
 		return 0;
 	}
 	if (store_query_get(b->store, id, &q, &qb, &ab) == -1)

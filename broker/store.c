@@ -18,8 +18,18 @@
 #include "tally.pb-c.h"
 #include "util.h"
 
+#define STORE_STMTS 32
+
+/* Statements are prepared once and kept, found again by their text. */
 struct store {
 	sqlite3 *db;
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} stmts[STORE_STMTS];
+	size_t nstmts;
+	struct audit_stmts audit;
+	int batch; /* in store_batch_begin's transaction */
 };
 
 static const char store_sql[] =
@@ -56,11 +66,28 @@ static const char store_sql[] =
     "CREATE INDEX IF NOT EXISTS task_query ON task (query_id);"
     "CREATE INDEX IF NOT EXISTS task_site ON task (site, state);";
 
+static sqlite3_stmt *prepare(struct store *s, const char *sql);
+static void stmt_done(sqlite3_stmt *st);
+
 static int
 exec(struct store *s, const char *sql)
 {
+	sqlite3_stmt *st;
 	char *msg = NULL;
+	int rc;
 
+	if (strchr(sql, ';') == NULL) {
+		/* BEGIN, COMMIT, ROLLBACK: run often, parsed once. */
+		if ((st = prepare(s, sql)) == NULL)
+			return -1;
+		rc = sqlite3_step(st);
+		stmt_done(st);
+		if (rc != SQLITE_DONE) {
+			log_warnx("store: %s: %s", sql, sqlite3_errmsg(s->db));
+			return -1;
+		}
+		return 0;
+	}
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		log_warnx("store: %s: %s", sql, msg ? msg : "?");
 		sqlite3_free(msg);
@@ -91,29 +118,57 @@ store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
+	if (s->batch)
+		store_batch_commit(s);
+	for (size_t i = 0; i < s->nstmts; i++)
+		sqlite3_finalize(s->stmts[i].st);
+	audit_stmts_free(&s->audit);
 	sqlite3_close(s->db);
 	free(s);
 }
 
+/* The statement for sql, prepared on first use; give it back with
+ * stmt_done() (it is reset, never finalized, until store_close). */
 static sqlite3_stmt *
 prepare(struct store *s, const char *sql)
 {
 	sqlite3_stmt *st;
 
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+	for (size_t i = 0; i < s->nstmts; i++)
+		if (s->stmts[i].sql == sql || strcmp(s->stmts[i].sql, sql) == 0)
+			return s->stmts[i].st;
+	if (sqlite3_prepare_v3(s->db, sql, -1,
+		s->nstmts < STORE_STMTS ? SQLITE_PREPARE_PERSISTENT : 0, &st,
+		NULL) != SQLITE_OK) {
 		log_warnx("store: prepare: %s", sqlite3_errmsg(s->db));
 		return NULL;
 	}
+	if (s->nstmts == STORE_STMTS) {
+		/* Not expected (the texts are this file's): still works,
+		 * uncached. */
+		log_warnx("store: statement cache full");
+		return st;
+	}
+	s->stmts[s->nstmts].sql = sql;
+	s->stmts[s->nstmts].st = st;
+	s->nstmts++;
 	return st;
 }
 
-/* Runs a prepared statement to completion and finalizes it. */
+static void
+stmt_done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+/* Runs a prepared statement to completion and gives it back. */
 static int
 step_done(struct store *s, sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
 
-	sqlite3_finalize(st);
+	stmt_done(st);
 	if (rc != SQLITE_DONE) {
 		log_warnx("store: %s", sqlite3_errmsg(s->db));
 		return -1;
@@ -135,7 +190,7 @@ runs_spent(struct store *s, const struct store_query *q)
 	sqlite3_bind_blob(st, 1, q->approval_id, 32, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	stmt_done(st);
 	return n >= (int64_t)q->max_runs;
 }
 
@@ -146,7 +201,8 @@ store_query_add(struct store *s, const struct store_query *q,
 	sqlite3_stmt *st;
 	char detail[256], aerr[128];
 
-	if (exec(s, "PRAGMA synchronous = FULL; BEGIN IMMEDIATE") == -1)
+	if (store_batch_commit(s) == -1 ||
+	    exec(s, "PRAGMA synchronous = FULL; BEGIN IMMEDIATE") == -1)
 		return errf(err, errlen, "state database busy");
 	if (runs_spent(s, q)) {
 		exec(s, "ROLLBACK; PRAGMA synchronous = NORMAL");
@@ -190,8 +246,8 @@ store_query_add(struct store *s, const struct store_query *q,
 	}
 	snprintf(detail, sizeof(detail), "query %s project %s, %zu sites",
 	    q->id, q->project, nsites);
-	if (audit_append(s->db, q->researcher, "accepted", detail, aerr,
-		sizeof(aerr)) == -1) {
+	if (audit_append_cached(s->db, &s->audit, q->researcher, "accepted",
+		detail, aerr, sizeof(aerr)) == -1) {
 		log_warnx("store: %s", aerr);
 		goto fail;
 	}
@@ -266,7 +322,7 @@ store_query_get(struct store *s, const char *id, struct store_query *q,
 			*query = *approval = NULL;
 		}
 	}
-	sqlite3_finalize(st);
+	stmt_done(st);
 	return rc;
 }
 
@@ -285,7 +341,7 @@ store_queries_running(struct store *s, char (**ids)[STORE_ID_MAX], size_t *n)
 	sqlite3_bind_int(st, 1, TALLY__QUERY_STATE__QUERY_RUNNING);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		if (array_grow((void **)ids, &cap, *n, sizeof(**ids)) == -1) {
-			sqlite3_finalize(st);
+			stmt_done(st);
 			free(*ids);
 			*ids = NULL;
 			return -1;
@@ -293,7 +349,7 @@ store_queries_running(struct store *s, char (**ids)[STORE_ID_MAX], size_t *n)
 		copy_text(st, 0, (*ids)[*n], STORE_ID_MAX);
 		(*n)++;
 	}
-	sqlite3_finalize(st);
+	stmt_done(st);
 	return 0;
 }
 
@@ -345,10 +401,10 @@ store_tasks(struct store *s, const char *query_id, const char *site,
 		t->done_ms = (uint64_t)sqlite3_column_int64(st, 8);
 		t->cached = sqlite3_column_int(st, 9);
 	}
-	sqlite3_finalize(st);
+	stmt_done(st);
 	return 0;
 fail:
-	sqlite3_finalize(st);
+	stmt_done(st);
 	store_tasks_free(*tasks, *n);
 	*tasks = NULL;
 	*n = 0;
@@ -375,12 +431,36 @@ store_task_final(int state)
 }
 
 int
+store_batch_begin(struct store *s)
+{
+	if (s->batch)
+		return 0;
+	if (exec(s, "BEGIN IMMEDIATE") == -1)
+		return -1;
+	s->batch = 1;
+	return 0;
+}
+
+int
+store_batch_commit(struct store *s)
+{
+	if (!s->batch)
+		return 0;
+	s->batch = 0;
+	if (exec(s, "COMMIT") == -1) {
+		exec(s, "ROLLBACK");
+		return -1;
+	}
+	return 0;
+}
+
+int
 store_task_update(struct store *s, const struct store_task *t)
 {
 	sqlite3_stmt *st;
 	int changed;
 
-	if (exec(s, "BEGIN IMMEDIATE") == -1)
+	if (!s->batch && exec(s, "BEGIN IMMEDIATE") == -1)
 		return -1;
 	if ((st = prepare(s,
 		 "UPDATE task SET state = ?2, reason = ?3, result = ?4,"
@@ -416,10 +496,14 @@ store_task_update(struct store *s, const struct store_task *t)
 		if (store_audit(s, t->site, "answer", detail) == -1)
 			goto fail;
 	}
-	if (exec(s, "COMMIT") == -1)
+	if (!s->batch && exec(s, "COMMIT") == -1)
 		goto fail;
 	return changed;
 fail:
+	if (s->batch)
+		log_warnx("store: a batch of answers is lost; their tasks "
+			  "are asked again");
+	s->batch = 0;
 	exec(s, "ROLLBACK");
 	return -1;
 }
@@ -431,7 +515,8 @@ store_query_finish(struct store *s, const char *id, int state,
 	sqlite3_stmt *st;
 	char aerr[128], detail[512];
 
-	if (exec(s, "PRAGMA synchronous = FULL; BEGIN IMMEDIATE") == -1)
+	if (store_batch_commit(s) == -1 ||
+	    exec(s, "PRAGMA synchronous = FULL; BEGIN IMMEDIATE") == -1)
 		return -1;
 	if ((st = prepare(s,
 		 "UPDATE query SET state = ?2, result = ?3,"
@@ -451,8 +536,8 @@ store_query_finish(struct store *s, const char *id, int state,
 	}
 	snprintf(detail, sizeof(detail), "query %s state %d: %s", id, state,
 	    summary ? summary : "");
-	if (audit_append(
-		s->db, "broker", "release", detail, aerr, sizeof(aerr)) == -1) {
+	if (audit_append_cached(s->db, &s->audit, "broker", "release", detail,
+		aerr, sizeof(aerr)) == -1) {
 		log_warnx("store: %s", aerr);
 		goto fail;
 	}
@@ -483,7 +568,7 @@ store_result_get(
 		*state = sqlite3_column_int(st, 0);
 		rc = copy_blob(st, 1, result, len);
 	}
-	sqlite3_finalize(st);
+	stmt_done(st);
 	return rc;
 }
 
@@ -506,7 +591,7 @@ count_states(
 		if (state >= 0 && state < n)
 			counts[state] = (uint64_t)sqlite3_column_int64(st, 1);
 	}
-	sqlite3_finalize(st);
+	stmt_done(st);
 	return 0;
 }
 
@@ -545,7 +630,7 @@ store_query_state(struct store *s, const char *id)
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		state = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	stmt_done(st);
 	return state;
 }
 
@@ -558,7 +643,8 @@ store_audit(
 
 	if (own && exec(s, "BEGIN IMMEDIATE") == -1)
 		return -1;
-	if (audit_append(s->db, actor, event, detail, err, sizeof(err)) == -1) {
+	if (audit_append_cached(s->db, &s->audit, actor, event, detail, err,
+		sizeof(err)) == -1) {
 		log_warnx("store: %s", err);
 		if (own)
 			exec(s, "ROLLBACK");

@@ -73,6 +73,16 @@ void store_tasks_free(struct store_task *, size_t n);
  * error. */
 int store_task_update(struct store *, const struct store_task *);
 
+/*
+ * Group commit: between store_batch_begin() and store_batch_commit(),
+ * store_task_update() (and its audit record) joins one transaction
+ * instead of committing its own. Nothing that depends on those answers
+ * (a result, a progress note) may leave before the commit has returned
+ * 0; on -1 the whole batch is lost and its tasks are asked again.
+ * store_query_add and store_query_finish commit an open batch first.
+ */
+int store_batch_begin(struct store *);
+int store_batch_commit(struct store *);
 /* 1 if a task in this state is finished (done, refused, failed, timed
  * out): a state it never leaves. */
 int store_task_final(int state);

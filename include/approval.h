@@ -78,6 +78,36 @@ int approval_verify(const Tally__SignedApproval *, const struct drb_key *keys,
 int approval_check(const struct approval *, const struct approval_ctx *,
     char *err, size_t errlen);
 
+/*
+ * Approvals whose signature verified, remembered by the SHA-256 of the
+ * trusted public key they name and their exact signed bytes (key name,
+ * statement, signature): a node sees the same approval on every task of
+ * a query. A hit skips only the Ed25519 verification and the decoding;
+ * approval_check (digest, researcher, site, validity window) and the
+ * caller's run budget still run on every task. Only keys in the set
+ * passed can hit: the trusted DRB keys are checked against the CA and
+ * its CRL when loaded, so a revoked key is not in the set and what it
+ * signed is refused, cached or not; a key replaced under the same name
+ * does not match either. Failures are never cached. Zero-initialise; not
+ * shared between threads.
+ */
+#define APPROVAL_CACHE_SLOTS 8
+struct approval_cache {
+	struct {
+		uint8_t key[32];
+		uint64_t used; /* 0: empty; else a clock tick, for LRU */
+		struct approval a;
+	} slot[APPROVAL_CACHE_SLOTS];
+	uint64_t clock;
+	uint64_t hits, misses;
+};
+/* approval_verify(), through the cache c (a failure is never cached). */
+int approval_verify_cached(struct approval_cache *c,
+    const Tally__SignedApproval *, const struct drb_key *keys, size_t nkeys,
+    struct approval *out, char *err, size_t errlen);
+/* Forgets every entry (memory only: entries never go stale). */
+void approval_cache_clear(struct approval_cache *c);
+
 /* 1 if site (in consortium) is in the approval's scope. */
 int approval_site_allowed(
     const struct approval *, const char *site, const char *consortium);

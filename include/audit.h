@@ -32,6 +32,17 @@ int audit_init(sqlite3 *db, char *err, size_t errlen);
 int audit_append(sqlite3 *db, const char *actor, const char *event,
     const char *detail, char *err, size_t errlen);
 
+/* The two statements an append needs, prepared once per connection by
+ * audit_append_cached() and kept by its caller (a busy writer saves
+ * parsing them for every record). Zero-initialise; free before closing
+ * the connection. */
+struct audit_stmts {
+	sqlite3_stmt *last, *insert;
+};
+int audit_append_cached(sqlite3 *db, struct audit_stmts *, const char *actor,
+    const char *event, const char *detail, char *err, size_t errlen);
+void audit_stmts_free(struct audit_stmts *);
+
 struct audit_report {
 	uint64_t records;
 	uint64_t broken_at; /* 0 when the chain is whole */

@@ -374,6 +374,87 @@ approval_verify(const Tally__SignedApproval *sa, const struct drb_key *keys,
 	return 0;
 }
 
+/* The cache key: SHA-256 over the trusted public key the approval names
+ * and the signed approval's exact bytes. */
+static int
+cache_key(
+    const Tally__SignedApproval *sa, const struct drb_key *k, uint8_t key[32])
+{
+	EVP_MD_CTX *ctx;
+	uint8_t n[8], pub[64];
+	size_t publen = sizeof(pub);
+	const struct {
+		const void *p;
+		size_t len;
+	} f[4] = { { pub, 0 }, { sa->key_id, strlen(sa->key_id) },
+		{ sa->statement.data, sa->statement.len },
+		{ sa->signature.data, sa->signature.len } };
+	int ok;
+
+	if (EVP_PKEY_get_raw_public_key(k->pub, pub, &publen) != 1 ||
+	    (ctx = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+	for (int i = 0; i < 4 && ok; i++) {
+		size_t len = i == 0 ? publen : f[i].len;
+
+		/* Length-prefixed: no two splits of the bytes collide. */
+		for (int b = 0; b < 8; b++)
+			n[b] = (uint8_t)((uint64_t)len >> (56 - 8 * b));
+		ok = EVP_DigestUpdate(ctx, n, sizeof(n)) == 1 &&
+		    EVP_DigestUpdate(ctx, f[i].p, len) == 1;
+	}
+	ok = ok && EVP_DigestFinal_ex(ctx, key, NULL) == 1;
+	EVP_MD_CTX_free(ctx);
+	return ok ? 0 : -1;
+}
+
+void
+approval_cache_clear(struct approval_cache *c)
+{
+	memset(c, 0, sizeof(*c));
+}
+
+int
+approval_verify_cached(struct approval_cache *c,
+    const Tally__SignedApproval *sa, const struct drb_key *keys, size_t nkeys,
+    struct approval *out, char *err, size_t errlen)
+{
+	const struct drb_key *k = NULL;
+	uint8_t key[32];
+	size_t victim = 0;
+
+	if (sa == NULL || !sa->has_statement || !sa->has_signature ||
+	    sa->key_id == NULL || sa->statement.len > APPROVAL_MAX_BYTES ||
+	    sa->signature.len != 64)
+		return approval_verify(sa, keys, nkeys, out, err, errlen);
+	for (size_t i = 0; i < nkeys; i++)
+		if (strcmp(keys[i].name, sa->key_id) == 0)
+			k = &keys[i];
+	/* Not trusted (never loaded, or revoked and left out): refused. */
+	if (k == NULL || cache_key(sa, k, key) == -1)
+		return approval_verify(sa, keys, nkeys, out, err, errlen);
+	for (size_t i = 0; i < APPROVAL_CACHE_SLOTS; i++) {
+		if (c->slot[i].used != 0 &&
+		    CRYPTO_memcmp(c->slot[i].key, key, 32) == 0) {
+			c->slot[i].used = ++c->clock;
+			c->hits++;
+			*out = c->slot[i].a;
+			return 0;
+		}
+	}
+	c->misses++;
+	if (approval_verify(sa, keys, nkeys, out, err, errlen) == -1)
+		return -1;
+	for (size_t i = 1; i < APPROVAL_CACHE_SLOTS; i++)
+		if (c->slot[i].used < c->slot[victim].used)
+			victim = i;
+	memcpy(c->slot[victim].key, key, 32);
+	c->slot[victim].a = *out;
+	c->slot[victim].used = ++c->clock;
+	return 0;
+}
+
 int
 approval_site_allowed(
     const struct approval *a, const char *site, const char *consortium)

@@ -124,11 +124,30 @@ now_iso(char out[32])
 	snprintf(out, 32, "%.19s.%03dZ", base, (int)(ts.tv_nsec / 1000000));
 }
 
-int
-audit_append(sqlite3 *db, const char *actor, const char *event,
-    const char *detail, char *err, size_t errlen)
+/* The statement of *slot, prepared on first use and kept. */
+static sqlite3_stmt *
+cached(sqlite3 *db, sqlite3_stmt **slot, const char *sql)
 {
-	sqlite3_stmt *st = NULL;
+	if (*slot == NULL &&
+	    sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot,
+		NULL) != SQLITE_OK)
+		*slot = NULL;
+	return *slot;
+}
+
+void
+audit_stmts_free(struct audit_stmts *c)
+{
+	sqlite3_finalize(c->last);
+	sqlite3_finalize(c->insert);
+	c->last = c->insert = NULL;
+}
+
+int
+audit_append_cached(sqlite3 *db, struct audit_stmts *c, const char *actor,
+    const char *event, const char *detail, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
 	uint8_t prev[32] = { 0 }, hash[32];
 	uint64_t seq = 1;
 	char ts[32];
@@ -137,28 +156,30 @@ audit_append(sqlite3 *db, const char *actor, const char *event,
 	if (strlen(actor) > AUDIT_FIELD_MAX ||
 	    strlen(event) > AUDIT_FIELD_MAX || strlen(detail) > AUDIT_FIELD_MAX)
 		return errf(err, errlen, "audit: field too long");
-	if (sqlite3_prepare_v2(db,
-		"SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", -1,
-		&st, NULL) != SQLITE_OK)
+	/* The head is read inside the caller's transaction every time:
+	 * other connections append to the same chain. */
+	if ((st = cached(db, &c->last,
+		 "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")) ==
+	    NULL)
 		goto sqlerr;
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (sqlite3_column_bytes(st, 1) != 32) {
-			sqlite3_finalize(st);
+			sqlite3_reset(st);
 			return errf(err, errlen, "audit: last record damaged");
 		}
 		seq = (uint64_t)sqlite3_column_int64(st, 0) + 1;
 		memcpy(prev, sqlite3_column_blob(st, 1), 32);
-	} else if (rc != SQLITE_DONE)
+	} else if (rc != SQLITE_DONE) {
+		sqlite3_reset(st);
 		goto sqlerr;
-	sqlite3_finalize(st);
-	st = NULL;
+	}
+	sqlite3_reset(st);
 	now_iso(ts);
 	if (record_hash(prev, seq, ts, actor, event, detail, hash) == -1)
 		return errf(err, errlen, "audit: hashing failed");
-	if (sqlite3_prepare_v2(db,
-		"INSERT INTO audit (seq, ts, actor, event, detail, prev, hash)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-		-1, &st, NULL) != SQLITE_OK)
+	if ((st = cached(db, &c->insert,
+		 "INSERT INTO audit (seq, ts, actor, event, detail, prev, hash)"
+		 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")) == NULL)
 		goto sqlerr;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
 	sqlite3_bind_text(st, 2, ts, -1, SQLITE_STATIC);
@@ -167,14 +188,26 @@ audit_append(sqlite3 *db, const char *actor, const char *event,
 	sqlite3_bind_text(st, 5, detail, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 6, prev, 32, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 7, hash, 32, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
 		goto sqlerr;
-	sqlite3_finalize(st);
 	return 0;
 sqlerr:
-	errf(err, errlen, "audit: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	return -1;
+	return errf(err, errlen, "audit: %s", sqlite3_errmsg(db));
+}
+
+int
+audit_append(sqlite3 *db, const char *actor, const char *event,
+    const char *detail, char *err, size_t errlen)
+{
+	struct audit_stmts c = { NULL, NULL };
+	int rc;
+
+	rc = audit_append_cached(db, &c, actor, event, detail, err, errlen);
+	audit_stmts_free(&c);
+	return rc;
 }
 
 static int

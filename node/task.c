@@ -81,8 +81,8 @@ task_verify(struct task_env *te, const Tally__Task *t, struct approval *a,
 		    "task without query, approval or "
 		    "researcher");
 	SHA256(t->query.data, t->query.len, digest);
-	if (approval_verify(t->approval, te->drb, te->ndrb, a, err, errlen) ==
-	    -1)
+	if (approval_verify_cached(&te->approvals, t->approval, te->drb,
+		te->ndrb, a, err, errlen) == -1)
 		return -1;
 	ctx.query_sha256 = digest;
 	ctx.researcher = t->researcher;
@@ -125,21 +125,21 @@ from_cache(uint8_t *stored, size_t slen, size_t max_frame, size_t *lenp,
 	return buf;
 }
 
-/* Runs the engine and suppression; the packed released answer. */
-static uint8_t *
-task_answer(struct task_env *te, const Tally__Task *t, const Tally__Query *q,
-    const struct approval *a, size_t max_frame, size_t *lenp,
-    struct task_outcome *out)
+/* Runs the engine and suppression; the packed answer in *bufp (NULL with
+ * out->reason on failure). */
+static void
+task_compute(struct task_env *te, const Tally__Task *t, const Tally__Query *q,
+    const struct approval *a, size_t max_frame, uint8_t **bufp, size_t *lenp,
+    char *summary, size_t sumlen, struct task_outcome *out)
 {
 	Tally__TaskResult tr = TALLY__TASK_RESULT__INIT;
 	struct suppress_policy sp;
 	struct table *tab = NULL;
 	Tally__Table *pt = NULL;
 	uint64_t t0 = clock_us(), now;
-	uint8_t *buf = NULL;
 	size_t withheld = 0;
-	char summary[512];
 
+	*bufp = NULL;
 	sp.mask_zeros = te->cfg->policy.mask_zeros;
 	if (t->has_deadline_ms && t->deadline_ms > (now = wall_ms()))
 		engine_limit_next(te->engine, t->deadline_ms - now);
@@ -153,7 +153,7 @@ task_answer(struct task_env *te, const Tally__Task *t, const Tally__Query *q,
 		if (out->reason[0] == '\0')
 			strlcpy(
 			    out->reason, "out of memory", sizeof(out->reason));
-		return NULL;
+		return;
 	}
 	out->engine_us = clock_us() - t0;
 	for (size_t i = 0; i < tab->ncells; i++)
@@ -164,32 +164,19 @@ task_answer(struct task_env *te, const Tally__Task *t, const Tally__Query *q,
 	tr.table = pt;
 	tr.engine_us = out->engine_us;
 	tr.by_site_allowed = te->cfg->policy.allow_by_site != 0;
-	buf = pack_result(&tr, max_frame, lenp);
-	if (buf != NULL) {
-		snprintf(summary, sizeof(summary),
-		    "task %s project %s: %zu cells released, %zu withheld, "
-		    "k %u",
-		    t->task_id, a->project, tab->ncells - withheld, withheld,
-		    sp.k);
-		if (nstate_finish(te->state, t->task_id,
-			TALLY__TASK_STATE__TASK_DONE, buf, *lenp, t->researcher,
-			summary) == -1) {
-			/* Not recorded, not released: the broker re-sends. */
-			free(buf);
-			buf = NULL;
-			strlcpy(out->reason, "node state not writable",
-			    sizeof(out->reason));
-		}
-	}
-	out->state = TALLY__TASK_STATE__TASK_DONE;
+	if ((*bufp = pack_result(&tr, max_frame, lenp)) == NULL)
+		strlcpy(out->reason, "out of memory", sizeof(out->reason));
+	snprintf(summary, sumlen,
+	    "task %s project %s: %zu cells released, %zu withheld, k %u",
+	    t->task_id, a->project, tab->ncells - withheld, withheld, sp.k);
 	table_proto_free(pt);
 	table_free(tab);
-	return buf;
 }
 
-uint8_t *
-task_run(struct task_env *te, const Tally__Task *t, size_t max_frame,
-    size_t *lenp, struct task_outcome *out)
+int
+task_start(struct task_env *te, const Tally__Task *t, size_t max_frame,
+    struct task_pending *p, uint8_t **bufp, size_t *lenp,
+    struct task_outcome *out)
 {
 	const char *actor =
 	    t->researcher != NULL && strlen(t->researcher) < APPROVAL_NAME_MAX
@@ -197,61 +184,127 @@ task_run(struct task_env *te, const Tally__Task *t, size_t max_frame,
 	    : "?";
 	Tally__Query *q = NULL;
 	struct approval a;
-	uint8_t *stored = NULL, *buf;
+	uint8_t *stored = NULL;
 	size_t slen;
 	int rc, st;
 
 	memset(out, 0, sizeof(*out));
+	memset(p, 0, sizeof(*p));
+	*bufp = NULL;
 	if (task_id_valid(t->task_id))
 		strlcpy(out->task_id, t->task_id, sizeof(out->task_id));
 	else {
 		strlcpy(out->reason, "task without a valid id",
 		    sizeof(out->reason));
-		return no_table(te, "?", TALLY__TASK_STATE__TASK_REFUSED, actor,
-		    out, max_frame, lenp);
-	}
-	if (task_verify(te, t, &a, &q, out->reason, sizeof(out->reason)) == -1)
-		return no_table(te, t->task_id, TALLY__TASK_STATE__TASK_REFUSED,
+		*bufp = no_table(te, "?", TALLY__TASK_STATE__TASK_REFUSED,
 		    actor, out, max_frame, lenp);
+		return 1;
+	}
+	if (task_verify(te, t, &a, &q, out->reason, sizeof(out->reason)) ==
+	    -1) {
+		*bufp =
+		    no_table(te, t->task_id, TALLY__TASK_STATE__TASK_REFUSED,
+			actor, out, max_frame, lenp);
+		return 1;
+	}
 	/* Past the query's deadline the broker has closed it: no budget is
 	 * spent on an answer nobody will pool. Before it, the engine stops
 	 * in time for the answer to be pooled. */
-	if (t->has_deadline_ms && t->deadline_ms != 0) {
-		uint64_t now = wall_ms();
-
-		if (now >= t->deadline_ms) {
-			query_free(q);
-			strlcpy(out->reason, "the query's deadline has passed",
-			    sizeof(out->reason));
-			return no_table(te, t->task_id,
-			    TALLY__TASK_STATE__TASK_REFUSED, actor, out,
-			    max_frame, lenp);
-		}
+	if (t->has_deadline_ms && t->deadline_ms != 0 &&
+	    wall_ms() >= t->deadline_ms) {
+		query_free(q);
+		strlcpy(out->reason, "the query's deadline has passed",
+		    sizeof(out->reason));
+		*bufp =
+		    no_table(te, t->task_id, TALLY__TASK_STATE__TASK_REFUSED,
+			actor, out, max_frame, lenp);
+		return 1;
 	}
 	rc = nstate_begin(te->state, t->task_id, a.id, a.max_runs, &stored,
 	    &slen, &st, out->reason, sizeof(out->reason));
-	if (rc == NSTATE_CACHED) {
+	if (rc == NSTATE_RUN) {
+		task_compute(te, t, q, &a, max_frame, &p->buf, &p->len,
+		    p->summary, sizeof(p->summary), out);
 		query_free(q);
-		if ((buf = from_cache(stored, slen, max_frame, lenp, out)) !=
+		if (p->buf != NULL) {
+			/* Released only once task_end finds it stored. */
+			memcpy(p->aid, a.id, sizeof(p->aid));
+			p->ans.task_id = t->task_id;
+			p->ans.approval_id = p->aid;
+			p->ans.max_runs = a.max_runs;
+			p->ans.state = TALLY__TASK_STATE__TASK_DONE;
+			p->ans.result = p->buf;
+			p->ans.len = p->len;
+			p->ans.actor = t->researcher;
+			p->ans.summary = p->summary;
+			p->actor = actor;
+			return 0;
+		}
+		*bufp = no_table(te, t->task_id, TALLY__TASK_STATE__TASK_FAILED,
+		    actor, out, max_frame, lenp);
+		return 1;
+	}
+	query_free(q);
+	if (rc == NSTATE_CACHED) {
+		if ((*bufp = from_cache(stored, slen, max_frame, lenp, out)) !=
 		    NULL)
+			return 1;
+		strlcpy(out->reason, "cached answer unreadable",
+		    sizeof(out->reason));
+		rc = -1;
+	}
+	*bufp = no_table(te, t->task_id,
+	    rc == NSTATE_BUDGET || rc == NSTATE_REUSED
+		? TALLY__TASK_STATE__TASK_REFUSED
+		: TALLY__TASK_STATE__TASK_FAILED,
+	    actor, out, max_frame, lenp);
+	return 1;
+}
+
+uint8_t *
+task_end(struct task_env *te, struct task_pending *p, size_t max_frame,
+    size_t *lenp, struct task_outcome *out)
+{
+	const char *id = p->ans.task_id;
+	uint8_t *buf = p->buf;
+	int rc = p->ans.rc;
+
+	p->buf = NULL;
+	if (rc == 0) {
+		out->state = TALLY__TASK_STATE__TASK_DONE;
+		*lenp = p->len;
+		return buf;
+	}
+	/* Not recorded, not released. */
+	free(buf);
+	if (rc == NSTATE_CACHED) {
+		if ((buf = from_cache(p->ans.stored, p->ans.slen, max_frame,
+			 lenp, out)) != NULL)
 			return buf;
 		strlcpy(out->reason, "cached answer unreadable",
 		    sizeof(out->reason));
-		return no_table(te, t->task_id, TALLY__TASK_STATE__TASK_FAILED,
-		    actor, out, max_frame, lenp);
-	}
-	if (rc != NSTATE_RUN) {
-		query_free(q);
-		return no_table(te, t->task_id,
-		    rc == NSTATE_BUDGET || rc == NSTATE_REUSED
-			? TALLY__TASK_STATE__TASK_REFUSED
-			: TALLY__TASK_STATE__TASK_FAILED,
-		    actor, out, max_frame, lenp);
-	}
-	buf = task_answer(te, t, q, &a, max_frame, lenp, out);
-	query_free(q);
-	if (buf == NULL)
-		return no_table(te, t->task_id, TALLY__TASK_STATE__TASK_FAILED,
-		    actor, out, max_frame, lenp);
-	return buf;
+	} else if (rc == -1) {
+		free(p->ans.stored);
+		strlcpy(out->reason, "node state not writable",
+		    sizeof(out->reason));
+	} else
+		strlcpy(out->reason, p->ans.err, sizeof(out->reason));
+	return no_table(te, id,
+	    rc == NSTATE_BUDGET || rc == NSTATE_REUSED
+		? TALLY__TASK_STATE__TASK_REFUSED
+		: TALLY__TASK_STATE__TASK_FAILED,
+	    p->actor, out, max_frame, lenp);
+}
+
+uint8_t *
+task_run(struct task_env *te, const Tally__Task *t, size_t max_frame,
+    size_t *lenp, struct task_outcome *out)
+{
+	struct task_pending p;
+	uint8_t *buf;
+
+	if (task_start(te, t, max_frame, &p, &buf, lenp, out) == 1)
+		return buf;
+	nstate_finish_many(te->state, &p.ans, 1);
+	return task_end(te, &p, max_frame, lenp, out);
 }

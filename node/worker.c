@@ -20,11 +20,18 @@ struct job {
 	struct wire_msg *msg;
 };
 
+/* Most tasks a worker takes at once, their answers stored in one commit
+ * (only when more are queued than there are idle workers). */
+#define WORKER_BATCH 8
+/* ... and an answer waits at most this long for the others' engines. */
+#define WORKER_BATCH_US 2000
+
 struct worker {
 	pthread_t tid;
 	struct workers *ws;
 	struct task_env env;
-	struct wire_msg *cur; /* the task it runs, under ws->mu */
+	struct wire_msg *cur[WORKER_BATCH]; /* the tasks it runs, ws->mu */
+	size_t ncur;
 	int started;
 };
 
@@ -36,38 +43,91 @@ struct workers {
 	size_t qhead, qlen;
 	struct worker_done *done;
 	size_t ndone, donecap;
-	unsigned running;
+	unsigned running; /* tasks taken by workers */
+	unsigned busy;	  /* workers with tasks */
 	int pipefd[2];
 	size_t max_frame;
 	unsigned n;
 	struct worker *w;
+	struct nstate_group *group; /* the workers' state writes */
 };
 
+/* Hands a finished task's answer to the main loop. */
 static void
-job_finish(struct workers *ws, struct job *j, struct worker *w)
+job_done(struct workers *ws, struct worker_done *d)
 {
-	struct worker_done d;
-	const Tally__Envelope *env = wire_env(j->msg);
-
-	memset(&d, 0, sizeof(d));
-	d.peer = j->peer;
-	d.req_id = j->req_id;
-	d.buf = task_run(&w->env, env->task, ws->max_frame, &d.len, &d.out);
 	pthread_mutex_lock(&ws->mu);
-	w->cur = NULL;
-	ws->running--;
 	if (array_grow((void **)&ws->done, &ws->donecap, ws->ndone,
 		sizeof(*ws->done)) == -1) {
 		pthread_mutex_unlock(&ws->mu);
-		wire_free(j->msg);
 		log_warnx("worker: out of memory, answer dropped "
 			  "(the broker will re-send)");
-		free(d.buf);
+		free(d->buf);
 		return;
 	}
-	ws->done[ws->ndone++] = d;
+	ws->done[ws->ndone++] = *d;
 	pthread_mutex_unlock(&ws->mu);
-	wire_free(j->msg);
+}
+
+/* Stores the pending answers of jobs pend[0..np) in one commit and hands
+ * them over. */
+static void
+jobs_commit(struct workers *ws, struct worker *w, struct worker_done *d,
+    struct task_pending *p, const size_t *pend, size_t np)
+{
+	struct nstate_answer ans[WORKER_BATCH];
+
+	for (size_t k = 0; k < np; k++)
+		ans[k] = p[pend[k]].ans;
+	nstate_finish_many(w->env.state, ans, np);
+	for (size_t k = 0; k < np; k++) {
+		size_t i = pend[k];
+
+		p[i].ans = ans[k];
+		d[i].buf = task_end(
+		    &w->env, &p[i], ws->max_frame, &d[i].len, &d[i].out);
+		job_done(ws, &d[i]);
+	}
+	if (np > 0)
+		while (write(ws->pipefd[1], "x", 1) == -1 && errno == EINTR)
+			;
+}
+
+/* Runs jobs j[0..n) in turn, each checked and computed; the computed
+ * answers are stored together (one commit) and handed over, at the end
+ * or as soon as the first of them has waited WORKER_BATCH_US. */
+static void
+jobs_run(struct workers *ws, struct job *j, size_t n, struct worker *w)
+{
+	struct worker_done d[WORKER_BATCH];
+	struct task_pending p[WORKER_BATCH];
+	size_t pend[WORKER_BATCH], np = 0;
+	uint64_t first = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		memset(&d[i], 0, sizeof(d[i]));
+		d[i].peer = j[i].peer;
+		d[i].req_id = j[i].req_id;
+		if (task_start(&w->env, wire_env(j[i].msg)->task, ws->max_frame,
+			&p[i], &d[i].buf, &d[i].len, &d[i].out) == 0) {
+			if (np == 0)
+				first = clock_us();
+			pend[np++] = i;
+		} else
+			job_done(ws, &d[i]);
+		if (np > 0 &&
+		    (i + 1 == n || clock_us() - first >= WORKER_BATCH_US)) {
+			jobs_commit(ws, w, d, p, pend, np);
+			np = 0;
+		}
+	}
+	pthread_mutex_lock(&ws->mu);
+	w->ncur = 0;
+	ws->running -= (unsigned)n;
+	ws->busy--;
+	pthread_mutex_unlock(&ws->mu);
+	for (size_t i = 0; i < n; i++)
+		wire_free(j[i].msg);
 	while (write(ws->pipefd[1], "x", 1) == -1 && errno == EINTR)
 		;
 }
@@ -77,7 +137,8 @@ worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct workers *ws = w->ws;
-	struct job j;
+	struct job j[WORKER_BATCH];
+	size_t n, idle;
 
 	for (;;) {
 		pthread_mutex_lock(&ws->mu);
@@ -87,19 +148,31 @@ worker_main(void *arg)
 			pthread_mutex_unlock(&ws->mu);
 			return NULL;
 		}
-		j = ws->queue[ws->qhead];
-		ws->qhead = (ws->qhead + 1) % WORKERS_MAX_QUEUE;
-		ws->qlen--;
-		ws->running++;
-		w->cur = j.msg;
+		/* One task each while there are idle workers for them (they
+		 * run in parallel); beyond that, the queue is shared out and
+		 * each share stored in one commit. */
+		idle = ws->n > ws->busy ? ws->n - ws->busy : 1;
+		n = (ws->qlen + idle - 1) / idle;
+		if (n > WORKER_BATCH)
+			n = WORKER_BATCH;
+		for (size_t i = 0; i < n; i++) {
+			j[i] = ws->queue[ws->qhead];
+			ws->qhead = (ws->qhead + 1) % WORKERS_MAX_QUEUE;
+			ws->qlen--;
+			w->cur[i] = j[i].msg;
+		}
+		w->ncur = n;
+		ws->running += (unsigned)n;
+		ws->busy++;
 		pthread_mutex_unlock(&ws->mu);
-		job_finish(ws, &j, w);
+		jobs_run(ws, j, n, w);
 	}
 }
 
 static int
 worker_open(struct worker *w, const struct node_config *cfg,
-    const struct drb_key *drb, size_t ndrb, char *err, size_t errlen)
+    const struct drb_key *drb, size_t ndrb, struct nstate_group *g, char *err,
+    size_t errlen)
 {
 	struct engine_limits lim = { 0 };
 
@@ -111,6 +184,7 @@ worker_open(struct worker *w, const struct node_config *cfg,
 		return -1;
 	if ((w->env.state = nstate_open(cfg->state, err, errlen)) == NULL)
 		return -1;
+	nstate_join(w->env.state, g);
 	return 0;
 }
 
@@ -130,6 +204,7 @@ workers_new(const struct node_config *cfg, const struct drb_key *drb,
 	ws->max_frame = max_frame;
 	ws->n = cfg->policy.max_tasks;
 	if (pipe2(ws->pipefd, O_CLOEXEC | O_NONBLOCK) == -1 ||
+	    (ws->group = nstate_group_new()) == NULL ||
 	    (ws->w = calloc(ws->n ? ws->n : 1, sizeof(*ws->w))) == NULL) {
 		errf(err, errlen, "cannot set up workers");
 		workers_free(ws);
@@ -137,7 +212,8 @@ workers_new(const struct node_config *cfg, const struct drb_key *drb,
 	}
 	for (unsigned i = 0; i < ws->n; i++) {
 		ws->w[i].ws = ws;
-		if (worker_open(&ws->w[i], cfg, drb, ndrb, err, errlen) == -1 ||
+		if (worker_open(&ws->w[i], cfg, drb, ndrb, ws->group, err,
+			errlen) == -1 ||
 		    pthread_create(
 			&ws->w[i].tid, NULL, worker_main, &ws->w[i]) != 0) {
 			if (err[0] == '\0')
@@ -175,9 +251,9 @@ task_pending(struct workers *ws, const char *id)
 			return 1;
 	}
 	for (unsigned i = 0; i < ws->n; i++)
-		if (ws->w[i].cur != NULL &&
-		    strcmp(msg_task_id(ws->w[i].cur), id) == 0)
-			return 1;
+		for (size_t k = 0; k < ws->w[i].ncur; k++)
+			if (strcmp(msg_task_id(ws->w[i].cur[k]), id) == 0)
+				return 1;
 	return 0;
 }
 
@@ -257,6 +333,7 @@ workers_free(struct workers *ws)
 		free(ws->done[i].buf);
 	free(ws->done);
 	free(ws->w);
+	nstate_group_free(ws->group);
 	if (ws->pipefd[0] != -1)
 		close(ws->pipefd[0]);
 	if (ws->pipefd[1] != -1)

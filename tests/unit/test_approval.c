@@ -131,6 +131,71 @@ untrusted_and_tampered(void **state)
 	tally__signed_approval__free_unpacked(sa, NULL);
 }
 
+/* The verification cache: a hit only for the exact signed bytes and a
+ * still-trusted key; every changed byte is verified again (and refused). */
+static void
+verify_cache(void **state)
+{
+	struct fixture *f = *state;
+	struct approval_cache *c = calloc(1, sizeof(*c));
+	struct drb_key wrong = { "drb-snuh", NULL };
+	Tally__SignedApproval *sa;
+	struct approval got;
+	char err[256];
+
+	wrong.pub = f->other;
+	sa = approval_parse(f->doc, strlen(f->doc), err, sizeof(err));
+	assert_non_null(sa);
+	assert_non_null(c);
+	assert_int_equal(approval_verify_cached(
+			     c, sa, &f->trusted, 1, &got, err, sizeof(err)),
+	    0);
+	assert_int_equal(c->misses, 1);
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(approval_verify_cached(
+			     c, sa, &f->trusted, 1, &got, err, sizeof(err)),
+	    0);
+	assert_int_equal(c->hits, 1);
+	assert_string_equal(got.researcher, "kim");
+	assert_memory_equal(got.id, f->a.id, 32);
+	/* One changed byte of the statement, then of the signature: a
+	 * miss each, and each refused by the real verification. */
+	sa->statement.data[sa->statement.len / 2] ^= 1;
+	assert_int_equal(approval_verify_cached(
+			     c, sa, &f->trusted, 1, &got, err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "does not verify"));
+	sa->statement.data[sa->statement.len / 2] ^= 1;
+	sa->signature.data[7] ^= 0x10;
+	assert_int_equal(approval_verify_cached(
+			     c, sa, &f->trusted, 1, &got, err, sizeof(err)),
+	    -1);
+	sa->signature.data[7] ^= 0x10;
+	assert_int_equal(c->hits, 1);
+	assert_int_equal(c->misses, 3);
+	/* The signing key no longer trusted (gone from the set, or another
+	 * key under its name): no hit, the approval is refused. */
+	assert_int_equal(
+	    approval_verify_cached(c, sa, NULL, 0, &got, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a trusted DRB key"));
+	assert_int_equal(
+	    approval_verify_cached(c, sa, &wrong, 1, &got, err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "does not verify"));
+	/* The original bytes under the original key still hit. */
+	assert_int_equal(approval_verify_cached(
+			     c, sa, &f->trusted, 1, &got, err, sizeof(err)),
+	    0);
+	assert_int_equal(c->hits, 2);
+	approval_cache_clear(c);
+	assert_int_equal(approval_verify_cached(
+			     c, sa, &f->trusted, 1, &got, err, sizeof(err)),
+	    0);
+	assert_int_equal(c->misses, 1);
+	tally__signed_approval__free_unpacked(sa, NULL);
+	free(c);
+}
+
 static void
 readable_copy_must_match(void **state)
 {
@@ -205,6 +270,7 @@ main(void)
 		    sign_verify_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    untrusted_and_tampered, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    readable_copy_must_match, setup, teardown),
 		cmocka_unit_test(sites),

@@ -1,7 +1,8 @@
 /*
  * test_broker_dispatch.c — a node's answer is matched to the task it was
- * sent (by peer and request), recorded once, and what the node wrote in
- * it is made printable before it reaches the audit, logs and operators.
+ * sent (by peer and request), recorded once (in the pass's batch, looked
+ * at after its commit), and what the node wrote in it is made printable
+ * before it reaches the audit, logs and operators.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,12 +146,49 @@ reason_made_printable(void **state)
 	    f->b.refusals[0].reason, "budget?FAKE LOG LINE?[2J?");
 }
 
+/* With the query running, an answer joins the pass's batch: the query is
+ * looked at (and here finished) only by dispatch_flush, after the
+ * commit. */
+static void
+answer_batched_then_flushed(void **state)
+{
+	struct fx *f = *state;
+	uint8_t *buf;
+	size_t len;
+
+	assert_int_equal(dispatch_resume(&f->b), 0);
+	assert_int_equal(f->b.nrunning, 1);
+	sent(f);
+	buf = refusal("q-1/snuh", "policy", &len);
+	assert_non_null(buf);
+	dispatch_answer(&f->b, 7, 3, buf, len);
+	free(buf);
+	assert_true(f->b.running[0].touched);
+	assert_int_equal(store_query_state(f->b.store, "q-1"),
+	    TALLY__QUERY_STATE__QUERY_RUNNING);
+	dispatch_flush(&f->b);
+	assert_int_equal(f->b.nrunning, 0);
+	assert_int_equal(store_query_state(f->b.store, "q-1"),
+	    TALLY__QUERY_STATE__QUERY_FAILED);
+	/* A duplicate after the end changes nothing. */
+	free(f->b.inflight);
+	sent(f);
+	buf = refusal("q-1/snuh", "again", &len);
+	dispatch_answer(&f->b, 7, 3, buf, len);
+	free(buf);
+	dispatch_flush(&f->b);
+	assert_int_equal(store_query_state(f->b.store, "q-1"),
+	    TALLY__QUERY_STATE__QUERY_FAILED);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 		    reason_made_printable, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    answer_batched_then_flushed, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -161,6 +161,22 @@ final_once(void **state)
 	assert_int_equal(releases(f), 1);
 }
 
+/* After answers, with progress notes not due: the query is final all the
+ * same once every site has answered, and released once. */
+static void
+answered_quietly(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(finish_answered(&f->b, "q-1", 0), 0);
+	assert_int_equal(query_state(f), TALLY__QUERY_STATE__QUERY_RUNNING);
+	answer_all(f, "q-1");
+	assert_int_equal(finish_answered(&f->b, "q-1", 0), 1);
+	assert_int_equal(query_state(f), TALLY__QUERY_STATE__QUERY_FAILED);
+	assert_int_equal(finish_answered(&f->b, "q-1", 1), 1);
+	assert_int_equal(releases(f), 1);
+}
+
 static void
 resume_finishes(void **state)
 {
@@ -204,6 +220,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(final_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    answered_quietly, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    resume_finishes, setup, teardown),
 		cmocka_unit_test_setup_teardown(

@@ -1,7 +1,7 @@
 /*
  * test_broker_store.c — the broker's durable state: queries and tasks
  * survive a reopen, final task states are never left, every change is
- * audited and the chain verifies.
+ * audited and the chain verifies; answers committed together in a batch.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,11 +139,121 @@ lifecycle(void **state)
 	test_rmdir(dir);
 }
 
+/* Tasks of query id (state only) as another connection sees them. */
+static int
+states_seen(const char *path, const char *id, int *states, int max)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int n = 0;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+			     "SELECT state FROM task WHERE query_id = ?1"
+			     " ORDER BY site",
+			     -1, &st, NULL),
+	    SQLITE_OK);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW && n < max)
+		states[n++] = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+/* Several answers in one transaction: invisible to anyone else (and so
+ * lost in a crash, to be asked again) until the commit, then all there,
+ * each with its audit record; a duplicate inside a batch changes
+ * nothing; a query stored meanwhile commits the batch first. */
+static void
+batch(void **state)
+{
+	char *dir = test_mkdtemp(), path[512], err[256];
+	const char *sites[] = { "snuh", "amc", "ncc" };
+	uint8_t qbytes[] = { 1, 2, 3 }, abytes[] = { 4, 5 };
+	struct store_query q;
+	struct store_task upd;
+	struct store *s;
+	int seen[3];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/broker.db", dir);
+	assert_non_null(s = store_open(path, err, sizeof(err)));
+	memset(&q, 0, sizeof(q));
+	strcpy(q.id, "q-1");
+	strcpy(q.researcher, "kim");
+	strcpy(q.project, "af");
+	q.query = qbytes;
+	q.query_len = sizeof(qbytes);
+	q.approval = abytes;
+	q.approval_len = sizeof(abytes);
+	q.deadline_ms = 99;
+	q.max_runs = 5;
+	assert_int_equal(store_query_add(s, &q, sites, 3, err, sizeof(err)), 0);
+
+	assert_int_equal(store_batch_begin(s), 0);
+	assert_int_equal(store_batch_begin(s), 0); /* already open */
+	memset(&upd, 0, sizeof(upd));
+	upd.state = TALLY__TASK_STATE__TASK_DONE;
+	upd.table = qbytes;
+	upd.table_len = 3;
+	for (int i = 0; i < 2; i++) {
+		snprintf(upd.id, sizeof(upd.id), "q-1/%s", sites[i]);
+		strcpy(upd.site, sites[i]);
+		assert_int_equal(store_task_update(s, &upd), 1);
+	}
+	assert_int_equal(store_task_update(s, &upd), 0); /* duplicate */
+	assert_int_equal(states_seen(path, "q-1", seen, 3), 3);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(seen[i], TALLY__TASK_STATE__TASK_QUEUED);
+	assert_int_equal(store_batch_commit(s), 0);
+	assert_int_equal(store_batch_commit(s), 0); /* nothing open */
+	assert_int_equal(states_seen(path, "q-1", seen, 3), 3);
+	/* amc, ncc, snuh */
+	assert_int_equal(seen[0], TALLY__TASK_STATE__TASK_DONE);
+	assert_int_equal(seen[1], TALLY__TASK_STATE__TASK_QUEUED);
+	assert_int_equal(seen[2], TALLY__TASK_STATE__TASK_DONE);
+
+	/* A batch left open when a query is stored is committed first. */
+	assert_int_equal(store_batch_begin(s), 0);
+	strcpy(upd.id, "q-1/ncc");
+	strcpy(upd.site, "ncc");
+	upd.state = TALLY__TASK_STATE__TASK_REFUSED;
+	strcpy(upd.reason, "policy");
+	assert_int_equal(store_task_update(s, &upd), 1);
+	strcpy(q.id, "q-2");
+	assert_int_equal(store_query_add(s, &q, sites, 1, err, sizeof(err)), 0);
+	assert_int_equal(states_seen(path, "q-1", seen, 3), 3);
+	assert_int_equal(seen[1], TALLY__TASK_STATE__TASK_REFUSED);
+	assert_int_equal(states_seen(path, "q-2", seen, 3), 1);
+
+	/* An open batch is never left behind by a close either. */
+	assert_int_equal(store_batch_begin(s), 0);
+	strcpy(upd.id, "q-2/snuh");
+	strcpy(upd.site, "snuh");
+	assert_int_equal(store_task_update(s, &upd), 1);
+	store_close(s);
+	assert_int_equal(states_seen(path, "q-2", seen, 3), 1);
+	assert_int_equal(seen[0], TALLY__TASK_STATE__TASK_REFUSED);
+	{
+		sqlite3 *db;
+		struct audit_report r;
+
+		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+		assert_int_equal(audit_verify(db, &r, err, sizeof(err)), 0);
+		/* accepted twice, four answers */
+		assert_int_equal(r.records, 6);
+		sqlite3_close(db);
+	}
+	test_rmdir(dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(lifecycle),
+		cmocka_unit_test(batch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,8 @@
 
 #define POLICY_DEFAULT_MIN_CELL	  10
 #define POLICY_DEFAULT_DEADLINE_S 60
+#define POLICY_DEFAULT_CACHE_MB	  128
+#define POLICY_MAX_CACHE_MB	  256 /* a quarter of the engine's memory cap */
 
 struct policy {
 	unsigned min_cell;   /* k: cells with 1 <= n < k are withheld */
@@ -18,11 +20,13 @@ struct policy {
 	int allow_by_site;   /* may the broker show this site's column */
 	unsigned deadline_s; /* per-query engine deadline */
 	unsigned max_tasks;  /* queries run at once */
+	unsigned cache_mb;   /* per running query: cached code rows (0: off) */
 };
 
 void policy_defaults(struct policy *);
 /* Reads the policy keys (min_cell, mask_zeros, allow_by_site,
- * deadline_s, max_tasks) from an open config; -1 with FILE:LINE in err. */
+ * deadline_s, max_tasks, cache_mb) from an open config; -1 with FILE:LINE
+ * in err. */
 int policy_from_conf(struct policy *, struct conf *, char *err, size_t errlen);
 /* A standalone policy file holding only those keys. */
 int policy_load(struct policy *, const char *path, char *err, size_t errlen);

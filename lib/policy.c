@@ -14,6 +14,7 @@ policy_defaults(struct policy *p)
 	p->allow_by_site = 1;
 	p->deadline_s = POLICY_DEFAULT_DEADLINE_S;
 	p->max_tasks = 2;
+	p->cache_mb = POLICY_DEFAULT_CACHE_MB;
 }
 
 int
@@ -37,6 +38,10 @@ policy_from_conf(struct policy *p, struct conf *cf, char *err, size_t errlen)
 	if (conf_int(cf, "max_tasks", 2, 1, 64, &v, err, errlen) == -1)
 		return -1;
 	p->max_tasks = (unsigned)v;
+	if (conf_int(cf, "cache_mb", POLICY_DEFAULT_CACHE_MB, 0,
+		POLICY_MAX_CACHE_MB, &v, err, errlen) == -1)
+		return -1;
+	p->cache_mb = (unsigned)v;
 	return 0;
 }
 

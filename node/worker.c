@@ -177,6 +177,9 @@ worker_open(struct worker *w, const struct node_config *cfg,
 	struct engine_limits lim = { 0 };
 
 	lim.timeout_ms = (uint64_t)cfg->policy.deadline_s * 1000;
+	lim.codes_bytes = cfg->policy.cache_mb == 0
+	    ? ENGINE_CODES_OFF
+	    : (size_t)cfg->policy.cache_mb << 20;
 	w->env.cfg = cfg;
 	w->env.drb = drb;
 	w->env.ndrb = ndrb;

@@ -6,15 +6,28 @@
  *
  * chan_frames: a real ClientHello, a whole client handshake flight, and
  * the other header kinds. wire_decode: one Envelope of each common body.
+ * query_json: the packed form of each docs/examples query (their JSON is
+ * committed as it is). approval_parse: the fixture documents of
+ * approval_fixture.h. table_proto: suppressed tables as nodes send them,
+ * alone and in pairs. result_proto: Result messages as the broker sends
+ * them, pooled from those tables. (csv_read's and conf_load's seeds are
+ * committed by hand.)
  */
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "approval_fixture.h"
 #include "chan_impl.h"
 #include "log.h"
 #include "pki.h"
+#include "pool.h"
+#include "query.h"
+#include "result.h"
+#include "suppress.h"
+#include "util.h"
 #include "wire.h"
 
 static const char *out;
@@ -220,6 +233,160 @@ envelopes(void)
 	envelope("error", &e);
 }
 
+/* The packed form of each example query. */
+static void
+queries(void)
+{
+	glob_t g;
+	char name[256], err[256];
+
+	if (glob("docs/examples/*.json", 0, NULL, &g) != 0)
+		fatalx("docs/examples/*.json: run from the top directory");
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		Tally__Query *q;
+		uint8_t *b;
+		size_t len;
+		char *text;
+
+		if (file_read(g.gl_pathv[i], QUERY_MAX_BYTES, &text, &len, err,
+			sizeof(err)) == -1 ||
+		    query_from_json(text, len, &q, err, sizeof(err)) == -1 ||
+		    (b = query_pack(q, &len)) == NULL)
+			fatalx("%s: %s", g.gl_pathv[i], err);
+		snprintf(name, sizeof(name), "packed-%s",
+		    strrchr(g.gl_pathv[i], '/') + 1);
+		name[strlen(name) - 5] = '\0';
+		put("query_json", name, b, len);
+		free(b);
+		free(text);
+		query_free(q);
+	}
+	globfree(&g);
+}
+
+static void
+approvals(void)
+{
+	static const char *const names[FIXTURE_DOCS] = { "drb-a", "drb-b",
+		"wrong-signer" };
+
+	for (int i = 0; i < FIXTURE_DOCS; i++) {
+		char *doc = fixture_doc(i);
+
+		put("approval_parse", names[i], doc, strlen(doc));
+		free(doc);
+	}
+}
+
+/* A node's released table: counts by sex and age band, suppressed at k. */
+static struct table *
+node_table(int nstrata, uint64_t scale, unsigned k)
+{
+	static const char *const sex[2] = { "F", "M" };
+	static const char *const band[4] = { "40-49", "50-59", "60-69", "90+" };
+	static const int strata[2] = { TALLY__STRATUM__STRATUM_SEX,
+		TALLY__STRATUM__STRATUM_AGE_BAND };
+	struct suppress_policy pol = { k, 1 };
+	struct table *t = table_new(strata, nstrata);
+	char err[256];
+
+	for (int i = 0; nstrata > 0 && i < 8; i++) {
+		const char *key[2] = { sex[i & 1], band[i >> 1] };
+
+		table_get(t, key)->count = scale * (uint64_t)(i * i + 1);
+	}
+	t->total.count = nstrata == 0 ? scale * 7 : 0;
+	if (suppress_table(t, &pol, err, sizeof(err)) == -1)
+		fatalx("seed table: %s", err);
+	return t;
+}
+
+/* [k][len u16 le][table A][table B] */
+static void
+tables(const char *name, unsigned k, struct table *a, struct table *b)
+{
+	static uint8_t buf[65536];
+	Tally__Table *ma = table_to_proto(a), *mb = NULL;
+	size_t alen, blen = 0;
+
+	alen = tally__table__get_packed_size(ma);
+	if (b != NULL) {
+		mb = table_to_proto(b);
+		blen = tally__table__get_packed_size(mb);
+	}
+	if (3 + alen + blen > sizeof(buf))
+		fatalx("seed table too large");
+	buf[0] = (uint8_t)(k - 1);
+	buf[1] = (uint8_t)(alen & 0xff);
+	buf[2] = (uint8_t)(alen >> 8);
+	tally__table__pack(ma, buf + 3);
+	if (mb != NULL)
+		tally__table__pack(mb, buf + 3 + alen);
+	put("table_proto", name, buf, 3 + alen + blen);
+	table_proto_free(ma);
+	table_proto_free(mb);
+	table_free(a);
+	table_free(b);
+}
+
+/* A Result of the pooled tables a and b (freed), with per-site tables
+ * if by_site, and one site that failed. */
+static void
+result(
+    const char *name, unsigned k, struct table *a, struct table *b, int by_site)
+{
+	Tally__Result r = TALLY__RESULT__INIT;
+	Tally__SiteTable st[2], *stp[2] = { &st[0], &st[1] };
+	Tally__SiteOutcome o[3], *op[3] = { &o[0], &o[1], &o[2] };
+	static const char *const ids[3] = { "kuh", "snuh", "kims-eye" };
+	struct site_table *sites = NULL;
+	struct table *pooled;
+	struct pool *p = pool_new(a->strata, a->nstrata, k);
+	size_t n = 0, len;
+	uint8_t *buf;
+	char err[256];
+
+	if (p == NULL || pool_add(p, "snuh", a, err, sizeof(err)) == -1 ||
+	    pool_add(p, "kuh", b, err, sizeof(err)) == -1 ||
+	    pool_finish(p, by_site, &pooled, by_site ? &sites : NULL,
+		by_site ? &n : NULL, err, sizeof(err)) == -1)
+		fatalx("seed result: %s", err);
+	r.query_id = "q-7f3a";
+	r.has_state = 1;
+	r.state = TALLY__QUERY_STATE__QUERY_PARTIAL;
+	r.pooled = table_to_proto(pooled);
+	for (size_t i = 0; i < n; i++) {
+		tally__site_table__init(&st[i]);
+		st[i].site = sites[i].site;
+		st[i].table = table_to_proto(sites[i].table);
+	}
+	r.n_by_site = n;
+	r.by_site = stp;
+	for (int i = 0; i < 3; i++) {
+		tally__site_outcome__init(&o[i]);
+		o[i].site = (char *)ids[i];
+		o[i].has_state = 1;
+		o[i].state = i < 2 ? TALLY__TASK_STATE__TASK_DONE
+				   : TALLY__TASK_STATE__TASK_TIMED_OUT;
+	}
+	r.n_sites = 3;
+	r.sites = op;
+	len = tally__result__get_packed_size(&r);
+	if ((buf = malloc(len)) == NULL)
+		fatal("seed result");
+	tally__result__pack(&r, buf);
+	put("result_proto", name, buf, len);
+	free(buf);
+	table_proto_free(r.pooled);
+	for (size_t i = 0; i < n; i++)
+		table_proto_free(st[i].table);
+	pool_sites_free(sites, n);
+	table_free(pooled);
+	pool_free(p);
+	table_free(a);
+	table_free(b);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -232,5 +399,14 @@ main(int argc, char **argv)
 	mkdir(out, 0755);
 	frames();
 	envelopes();
+	queries();
+	approvals();
+	tables("one-site", 10, node_table(2, 3, 10), NULL);
+	tables("two-sites", 10, node_table(2, 3, 10), node_table(2, 5, 10));
+	tables("one-stratum", 5, node_table(1, 2, 5), node_table(1, 1, 5));
+	tables("no-strata", 10, node_table(0, 3, 10), node_table(0, 1, 10));
+	result("pooled", 10, node_table(2, 3, 10), node_table(2, 5, 10), 0);
+	result("by-site", 10, node_table(2, 3, 10), node_table(2, 5, 10), 1);
+	result("one-stratum", 5, node_table(1, 2, 5), node_table(1, 1, 5), 1);
 	return 0;
 }

@@ -84,13 +84,41 @@ conf_parse_line(
 	return 0;
 }
 
+/*
+ * One line of at most CONF_MAX_LINE bytes (the newline not counted) into
+ * buf, NUL-terminated, without its newline: 1, 0 at the end of the file,
+ * -1 if it is longer, -2 if it holds a NUL byte (which would hide the
+ * rest of the line from the parser), -3 on a read error.
+ */
+static int
+read_line(FILE *fp, char buf[CONF_MAX_LINE + 1])
+{
+	size_t n = 0;
+	int c, nul = 0;
+
+	while ((c = getc(fp)) != EOF && c != '\n') {
+		if (c == '\0')
+			nul = 1;
+		if (n == CONF_MAX_LINE)
+			return -1;
+		buf[n++] = (char)c;
+	}
+	buf[n] = '\0';
+	if (c == EOF && ferror(fp))
+		return -3;
+	if (c == EOF && n == 0)
+		return 0;
+	return nul ? -2 : 1;
+}
+
 struct conf *
 conf_load(const char *path, char *err, size_t errlen)
 {
 	struct conf *cf;
-	char line[CONF_MAX_LINE + 2];
+	char line[CONF_MAX_LINE + 1];
 	unsigned lineno = 0;
 	FILE *fp;
+	int rc;
 
 	if ((fp = fopen(path, "re")) == NULL) {
 		errf(err, errlen, "%s: %s", path, strerror(errno));
@@ -101,18 +129,24 @@ conf_load(const char *path, char *err, size_t errlen)
 		errf(err, errlen, "%s: out of memory", path);
 		goto fail;
 	}
-	while (fgets(line, sizeof(line), fp) != NULL) {
+	while ((rc = read_line(fp, line)) != 0) {
 		lineno++;
-		if (strlen(line) > CONF_MAX_LINE) {
-			errf(err, errlen, "%s:%u: line too long", path, lineno);
+		if (rc == -1) {
+			errf(err, errlen, "%s:%u: line longer than %d bytes",
+			    path, lineno, CONF_MAX_LINE);
+			goto fail;
+		}
+		if (rc == -2) {
+			errf(err, errlen, "%s:%u: NUL byte in the line", path,
+			    lineno);
+			goto fail;
+		}
+		if (rc == -3) {
+			errf(err, errlen, "%s: read error", path);
 			goto fail;
 		}
 		if (conf_parse_line(cf, line, lineno, err, errlen) == -1)
 			goto fail;
-	}
-	if (ferror(fp)) {
-		errf(err, errlen, "%s: read error", path);
-		goto fail;
 	}
 	fclose(fp);
 	return cf;

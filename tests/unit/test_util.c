@@ -2,6 +2,8 @@
  * test_util.c — dates, number parsing, UTF-8 validation, config files,
  * the network file.
  */
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,6 +94,39 @@ utf8(void **state)
 	assert_false(utf8_valid("\xff", 1));
 }
 
+/* A line of exactly CONF_MAX_LINE bytes is read, one more is refused, and
+ * a NUL byte (which would hide the rest of its line) is refused. */
+static void
+conf_long_and_nul(const char *dir)
+{
+	char line[CONF_MAX_LINE + 8], err[256], path[PATH_MAX];
+	struct conf *cf;
+	FILE *fp;
+	char *p;
+
+	memset(line, 'x', sizeof(line));
+	memcpy(line, "k = ", 4);
+	line[CONF_MAX_LINE] = '\0';
+	p = test_write(dir, "long.conf", line);
+	assert_non_null(cf = conf_load(p, err, sizeof(err)));
+	assert_int_equal(strlen(conf_str(cf, "k", "")), CONF_MAX_LINE - 4);
+	conf_free(cf);
+	free(p);
+	line[CONF_MAX_LINE] = 'x';
+	line[CONF_MAX_LINE + 1] = '\n';
+	line[CONF_MAX_LINE + 2] = '\0';
+	p = test_write(dir, "longer.conf", line);
+	assert_null(conf_load(p, err, sizeof(err)));
+	assert_non_null(strstr(err, "longer.conf:1: line longer than"));
+	free(p);
+	snprintf(path, sizeof(path), "%s/nul.conf", dir);
+	assert_non_null(fp = fopen(path, "w"));
+	fwrite("a = 1\nb = 2\0c = 3\n", 1, 19, fp);
+	fclose(fp);
+	assert_null(conf_load(path, err, sizeof(err)));
+	assert_non_null(strstr(err, "nul.conf:2: NUL byte"));
+}
+
 static void
 config(void **state)
 {
@@ -130,6 +165,7 @@ config(void **state)
 	assert_null(conf_load(p, err, sizeof(err)));
 	assert_non_null(strstr(err, "dup.conf:2: 'a' already set on line 1"));
 	free(p);
+	conf_long_and_nul(dir);
 	test_rmdir(dir);
 }
 

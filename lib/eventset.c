@@ -294,20 +294,17 @@ eventset_scan(struct eventset *es, struct dbsafe *ds, evrow_fn fn, void *arg,
 	return 0;
 }
 
-/* The scan statement of es->codes[k], bound. */
+/* Statement op of es's table with es->codes[k] bound. */
 static sqlite3_stmt *
-code_scan_stmt(
-    struct eventset *es, struct dbsafe *ds, size_t k, char *err, size_t errlen)
+code_stmt(struct eventset *es, struct dbsafe *ds, int op, size_t k, char *err,
+    size_t errlen)
 {
 	sqlite3_stmt *st;
-	int op = es->unit[0] != '\0' ? OP_SCAN_EXACT_UNIT : OP_SCAN_EXACT;
 
 	if (k >= es->ncodes) {
 		errf(err, errlen, "no code %zu", k);
 		return NULL;
 	}
-	if (es->all)
-		op = OP_SCAN_PREFIX; /* every visit, in (person, day) order */
 	if ((st = stmt(ds, es->kind, op, err, errlen)) == NULL)
 		return NULL;
 	if (bind(st, ":sys", es->codes[k].sys) == -1 ||
@@ -316,6 +313,18 @@ code_scan_stmt(
 		return NULL;
 	}
 	return st;
+}
+
+/* The scan statement of es->codes[k], bound. */
+static sqlite3_stmt *
+code_scan_stmt(
+    struct eventset *es, struct dbsafe *ds, size_t k, char *err, size_t errlen)
+{
+	int op = es->unit[0] != '\0' ? OP_SCAN_EXACT_UNIT : OP_SCAN_EXACT;
+
+	if (es->all)
+		op = OP_SCAN_PREFIX; /* every visit, in (person, day) order */
+	return code_stmt(es, ds, op, k, err, errlen);
 }
 
 int
@@ -411,23 +420,11 @@ sqlite3_stmt *
 eventset_code_stmt(
     struct eventset *es, struct dbsafe *ds, size_t k, char *err, size_t errlen)
 {
-	sqlite3_stmt *st;
 	int op;
 
-	if (k >= es->ncodes) {
-		errf(err, errlen, "no code %zu", k);
-		return NULL;
-	}
 	if (es->kind == TALLY__KIND__KIND_VISIT)
 		op = es->all ? OP_WALK : OP_WALK_TYPE;
 	else
 		op = es->unit[0] != '\0' ? OP_WALK_UNIT : OP_WALK;
-	if ((st = stmt(ds, es->kind, op, err, errlen)) == NULL)
-		return NULL;
-	if (bind(st, ":sys", es->codes[k].sys) == -1 ||
-	    bind(st, ":lo", es->codes[k].lo) == -1) {
-		dbsafe_error(ds, "bind", err, errlen);
-		return NULL;
-	}
-	return st;
+	return code_stmt(es, ds, op, k, err, errlen);
 }

@@ -236,20 +236,54 @@ load_trim(struct load *ld)
 	return 0;
 }
 
-/* Frees the least recently used lists until extra more bytes fit. */
+/* Frees the least recently used list and its entry. */
 static void
-evict(struct codes *c, struct mem *m, size_t extra)
+evict_one(struct codes *c, struct mem *m)
 {
-	while (c->n > 0 && c->bytes + extra > c->max) {
-		size_t old = 0;
+	size_t old = 0;
 
-		for (size_t i = 1; i < c->n; i++)
-			if (c->ent[i].used < c->ent[old].used)
-				old = i;
-		c->bytes -= c->ent[old].bytes;
-		list_free(m, &c->ent[old].list);
-		c->ent[old] = c->ent[--c->n];
+	for (size_t i = 1; i < c->n; i++)
+		if (c->ent[i].used < c->ent[old].used)
+			old = i;
+	c->bytes -= c->ent[old].bytes;
+	list_free(m, &c->ent[old].list);
+	c->ent[old] = c->ent[--c->n];
+}
+
+/* Makes room for one more entry with a list of bytes: evicts the least
+ * recently used lists and grows the table of entries, whose bytes count
+ * against the budget too (else many small lists would hold far more
+ * than it). 0, or -1 if it does not fit (budget or engine memory). */
+static int
+room(struct codes *c, struct mem *m, size_t bytes, char *err, size_t errlen)
+{
+	const size_t esz = sizeof(*c->ent);
+	struct codeent *ne;
+	size_t ncap;
+
+	for (;;) {
+		ncap = c->n < c->cap ? c->cap : c->cap ? c->cap * 2 : 4;
+		if (c->bytes + bytes + (ncap - c->cap) * esz <= c->max)
+			break;
+		if (c->n > 0)
+			evict_one(c, m);
+		else if (c->cap > 4) {
+			/* Empty but large: start the table again small. */
+			mem_free(m, c->ent);
+			c->bytes -= c->cap * esz;
+			c->ent = NULL;
+			c->cap = 0;
+		} else
+			return -1;
 	}
+	if (ncap != c->cap) {
+		if ((ne = mem_grow(m, c->ent, ncap, esz, err, errlen)) == NULL)
+			return -1;
+		c->ent = ne;
+		c->bytes += (ncap - c->cap) * esz;
+		c->cap = ncap;
+	}
+	return 0;
 }
 
 /* Reads code k whole into the cache: the new entry, NULL if it does not
@@ -283,17 +317,15 @@ load(struct run *r, struct eventset *es, size_t k, const struct codekey *key,
 	}
 	if (load_trim(&ld) == -1)
 		goto fail;
-	bytes = list_bytes(ld.l.n, ld.l.rows);
-	evict(c, m, bytes);
-	if (c->n == c->cap) {
-		size_t ncap = c->cap ? c->cap * 2 : 16;
-		struct codeent *ne =
-		    mem_grow(m, c->ent, ncap, sizeof(*ne), r->err, r->errlen);
-
-		if (ne == NULL)
-			goto fail;
-		c->ent = ne;
-		c->cap = ncap;
+	/* (An empty list holds no memory.) */
+	bytes = ld.l.n > 0 ? list_bytes(ld.l.n, ld.l.rows) : 0;
+	if (room(c, m, bytes, r->err, r->errlen) == -1) {
+		/* No room: walked from the DB, as a list too big. */
+		if (r->err != NULL && r->errlen > 0)
+			r->err[0] = '\0';
+		list_free(m, &ld.l);
+		seen_mark(c, h, 1);
+		return NULL;
 	}
 	e = &c->ent[c->n++];
 	e->hash = h;

@@ -8,6 +8,7 @@
  */
 #include "testutil.h"
 #include "test_engine.h"
+#include "engine_int.h"
 #include "util.h"
 
 #define KD    TALLY__KIND__KIND_DIAGNOSIS
@@ -234,6 +235,45 @@ budget(void **state)
 		q_free(q[i]);
 }
 
+/* Bytes the engine holds between runs beyond its persons: the cache's
+ * lists and its table of entries, all of it within the budget. */
+static size_t
+held(const struct engine *e)
+{
+	return e->mem.used - e->persons.bytes;
+}
+
+/* Many small (here empty) lists: each entry's own bytes count against
+ * the budget too, so their number stays bounded by it. */
+static void
+many_small(void **state)
+{
+	struct fx *f = *state;
+	struct engine *e = open_with(f->path, ENGINE_CODES_OFF);
+	struct engine_stats st;
+	Tally__Query *q;
+
+	q = af_lab(100.0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(run(e, q, &st), 0);
+	assert_int_equal(held(e), 0);
+	q_free(q);
+	engine_close(e);
+	e = open_with(f->path, 4096);
+	for (int v = 0; v < 64; v++) {
+		q = af_lab(100.0 + v); /* no value that high: empty lists */
+		for (int i = 0; i < 3; i++) {
+			assert_int_equal(run(e, q, &st), 0);
+			assert_true(st.mem_codes <= 4096);
+			assert_true(held(e) <= 4096);
+			assert_int_equal(held(e), st.mem_codes);
+		}
+		assert_int_equal(st.code_hits, 1); /* the empty list */
+		q_free(q);
+	}
+	engine_close(e);
+}
+
 int
 main(void)
 {
@@ -244,6 +284,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    value_ranges, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(budget, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    many_small, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -141,11 +141,13 @@ task_compute(struct task_env *te, const Tally__Task *t, const Tally__Query *q,
 
 	*bufp = NULL;
 	sp.mask_zeros = te->cfg->policy.mask_zeros;
+	if (suppress_min_cell(te->cfg->policy.min_cell, a->min_cell, &sp.k,
+		out->reason, sizeof(out->reason)) == -1)
+		return;
+	/* Only now: a limit left unconsumed would cut another task's run. */
 	if (t->has_deadline_ms && t->deadline_ms > (now = wall_ms()))
 		engine_limit_next(te->engine, t->deadline_ms - now);
-	if (suppress_min_cell(te->cfg->policy.min_cell, a->min_cell, &sp.k,
-		out->reason, sizeof(out->reason)) == -1 ||
-	    engine_run(te->engine, q, te->cfg->site, te->cfg->consortium, &tab,
+	if (engine_run(te->engine, q, te->cfg->site, te->cfg->consortium, &tab,
 		out->reason, sizeof(out->reason)) == -1 ||
 	    suppress_table(tab, &sp, out->reason, sizeof(out->reason)) == -1 ||
 	    (pt = table_to_proto(tab)) == NULL) {

@@ -14,10 +14,12 @@
 #include "baseline.h"
 #include "pki.h"
 #include "query.h"
+#include "suppress.h"
 #include "task.h"
 #include "testutil.h"
 #include "util.h"
 #include "wire.h"
+#include "engine_int.h"
 
 struct fx {
 	char *dir;
@@ -266,6 +268,28 @@ late_tasks(void **state)
 	tally__signed_approval__free_unpacked(sa, NULL);
 }
 
+/* A task that fails before its engine run leaves no time limit behind
+ * for the next task's run. */
+static void
+no_stale_limit(void **state)
+{
+	struct fx *f = *state;
+	Tally__SignedApproval *sa = sign(f, f->drbkey, "all", -5, 60, 2);
+	struct task_outcome o;
+	unsigned k = f->cfg.policy.min_cell;
+
+	f->deadline_ms = wall_ms() + 60000;
+	f->cfg.policy.min_cell = SUPPRESS_MAX_K + 1;
+	assert_int_equal(
+	    run(f, "a/snuh", sa, &o), TALLY__TASK_STATE__TASK_FAILED);
+	assert_int_equal(f->env.engine->next_timeout_ms, 0);
+	f->cfg.policy.min_cell = k;
+	f->deadline_ms = 0;
+	assert_int_equal(
+	    run(f, "b/snuh", sa, &o), TALLY__TASK_STATE__TASK_DONE);
+	tally__signed_approval__free_unpacked(sa, NULL);
+}
+
 int
 main(void)
 {
@@ -274,6 +298,8 @@ main(void)
 		    duplicates_and_replays, setup, teardown),
 		cmocka_unit_test_setup_teardown(refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(late_tasks, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    no_stale_limit, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

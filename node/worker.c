@@ -95,16 +95,18 @@ jobs_commit(struct workers *ws, struct worker *w, struct worker_done *d,
 
 /* Runs jobs j[0..n) in turn, each checked and computed; the computed
  * answers are stored together (one commit) and handed over, at the end
- * or as soon as the first of them has waited WORKER_BATCH_US. */
+ * or before a next run that, taking as long as the last one, would make
+ * the first of them wait more than WORKER_BATCH_US. */
 static void
 jobs_run(struct workers *ws, struct job *j, size_t n, struct worker *w)
 {
 	struct worker_done d[WORKER_BATCH];
 	struct task_pending p[WORKER_BATCH];
 	size_t pend[WORKER_BATCH], np = 0;
-	uint64_t first = 0;
+	uint64_t first = 0, t0, took;
 
 	for (size_t i = 0; i < n; i++) {
+		t0 = clock_us();
 		memset(&d[i], 0, sizeof(d[i]));
 		d[i].peer = j[i].peer;
 		d[i].req_id = j[i].req_id;
@@ -115,8 +117,10 @@ jobs_run(struct workers *ws, struct job *j, size_t n, struct worker *w)
 			pend[np++] = i;
 		} else
 			job_done(ws, &d[i]);
+		took = clock_us() - t0;
 		if (np > 0 &&
-		    (i + 1 == n || clock_us() - first >= WORKER_BATCH_US)) {
+		    (i + 1 == n ||
+			clock_us() - first + took >= WORKER_BATCH_US)) {
 			jobs_commit(ws, w, d, p, pend, np);
 			np = 0;
 		}

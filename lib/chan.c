@@ -164,6 +164,18 @@ chan_random64(void)
 }
 
 void
+chan_reload_crl(struct chan *ch)
+{
+	char err[CHAN_REASON_MAX];
+	int rc;
+
+	if ((rc = tls_ctx_reload_crl(ch->tls, err, sizeof(err))) == -1)
+		log_warnx("chan: keeping the old CRL: %s", err);
+	else if (rc == 1)
+		log_info("chan: new CRL loaded");
+}
+
+void
 hdr_pack(uint8_t *h, int kind, uint64_t sid)
 {
 	h[0] = CHAN_WIRE_VERSION;

@@ -53,6 +53,9 @@ cli_start(struct chan *ch)
 	struct sess *s;
 
 	ch->start_at = 0;
+	/* Each new session verifies the broker against the CRL as it is
+	 * now: a revoked broker is refused at the next connection. */
+	chan_reload_crl(ch);
 	if ((s = sess_new(ch)) == NULL) {
 		log_warnx("chan: out of memory");
 		ch->start_at = clock_ms() + ch->backoff;

@@ -208,6 +208,9 @@ void be64_put(uint8_t *, uint64_t);
 uint32_t be32_get(const uint8_t *);
 void be32_put(uint8_t *, uint32_t);
 uint64_t chan_random64(void);
+/* Loads the CRL file again if it changed since it was last read (the old
+ * one stays in force if the new one does not load). */
+void chan_reload_crl(struct chan *);
 
 /* chan_rr.c: peers and reliable requests */
 struct peer *peer_new(

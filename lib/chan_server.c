@@ -332,12 +332,8 @@ srv_recheck(struct chan *ch)
 {
 	struct sess *s, *next;
 	char err[CHAN_REASON_MAX], why[CHAN_REASON_MAX + 32];
-	int rc;
 
-	if ((rc = tls_ctx_reload_crl(ch->tls, err, sizeof(err))) == -1)
-		log_warnx("chan: keeping the old CRL: %s", err);
-	else if (rc == 1)
-		log_info("chan: new CRL loaded");
+	chan_reload_crl(ch);
 	for (s = TAILQ_FIRST(&ch->ready); s != NULL; s = next) {
 		next = TAILQ_NEXT(s, link);
 		if (tls_recheck(s->tls, err, sizeof(err)) == 0)

@@ -783,6 +783,35 @@ revoke_connected(void **state)
 	side_free(sv);
 }
 
+/*
+ * Revoking the broker while a node is connected: the node refuses it at
+ * its next session (it reads the CRL again before each handshake).
+ */
+static void
+revoke_broker(void **state)
+{
+	struct side *sv, *cl, *ss[2];
+	struct chan_config sc = config("broker2");
+
+	(void)state;
+	issue(ROLE_BROKER, "broker2");
+	pair(&sv, &cl, "snuh", &sc, NULL);
+	ss[0] = sv;
+	ss[1] = cl;
+	assert_true(run(ss, 2, 5000, both_up));
+	revoke("broker2");
+	/* A hung broker: the node's heartbeat drops the session, and the
+	 * next one meets the broker's now revoked certificate. */
+	sv->paused = 1;
+	assert_true(run(ss, 2, 5000, client_down));
+	sv->paused = 0;
+	RUN_UNTIL(ss, 2, 5000, cl->refused >= 1);
+	assert_non_null(strstr(cl->reason, "certificate revoked"));
+	assert_false(chan_up(cl->ch, 0));
+	side_free(cl);
+	side_free(sv);
+}
+
 int
 main(void)
 {
@@ -800,6 +829,7 @@ main(void)
 		cmocka_unit_test(inner_caps),
 		cmocka_unit_test(window_flow),
 		cmocka_unit_test(revoke_connected),
+		cmocka_unit_test(revoke_broker),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -137,17 +137,16 @@ prepare(struct store *s, const char *sql)
 	for (size_t i = 0; i < s->nstmts; i++)
 		if (s->stmts[i].sql == sql || strcmp(s->stmts[i].sql, sql) == 0)
 			return s->stmts[i].st;
-	if (sqlite3_prepare_v3(s->db, sql, -1,
-		s->nstmts < STORE_STMTS ? SQLITE_PREPARE_PERSISTENT : 0, &st,
+	/* The texts are this file's, fewer than STORE_STMTS: a statement
+	 * that could not be kept would never be finalized. */
+	if (s->nstmts == STORE_STMTS) {
+		log_warnx("store: more than %d statements", STORE_STMTS);
+		return NULL;
+	}
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
 		NULL) != SQLITE_OK) {
 		log_warnx("store: prepare: %s", sqlite3_errmsg(s->db));
 		return NULL;
-	}
-	if (s->nstmts == STORE_STMTS) {
-		/* Not expected (the texts are this file's): still works,
-		 * uncached. */
-		log_warnx("store: statement cache full");
-		return st;
 	}
 	s->stmts[s->nstmts].sql = sql;
 	s->stmts[s->nstmts].st = st;

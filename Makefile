@@ -9,8 +9,9 @@
 #   make demo-stop  stop what make demo started
 #   make install    programs, man pages, examples (PREFIX, DESTDIR)
 #
-# Sources are found by wildcard: lib/*.c is the shared library, one folder
-# per program, tests/unit/test_*.c each become one cmocka binary.
+# Sources are found by wildcard: lib/SUBSYSTEM/*.c is the shared library
+# (one folder per subsystem, each with a README.md), one folder per
+# program, tests/unit/test_*.c each become one cmocka binary.
 
 PKGS	 = libzmq libprotobuf-c openssl sqlite3 jansson libmicrohttpd
 TESTPKGS = cmocka
@@ -56,7 +57,12 @@ PROTO_SRC = proto/tally.proto
 PROTO_C	  = $(O)/proto/tally.pb-c.c
 PROTO_H	  = $(O)/proto/tally.pb-c.h
 
-LIB_SRC	 = $(sort $(wildcard lib/*.c))
+LIB_SRC	 = $(sort $(wildcard lib/*/*.c))
+# The subsystems of lib/. A subsystem's object sees its own folder's
+# private headers (-I of its folder) and include/, nobody else's;
+# white-box tests and fuzz targets see them all.
+LIB_DIRS = $(sort $(patsubst %/,%,$(dir $(LIB_SRC))))
+LIB_PRIV = $(addprefix -I,$(LIB_DIRS))
 LIB_OBJ	 = $(LIB_SRC:%.c=$(O)/%.o) $(O)/proto/tally.pb-c.o
 LIB_A	 = $(O)/libtally.a
 
@@ -105,6 +111,11 @@ $(O)/proto/tally.pb-c.o: $(PROTO_C)
 	$(E) "  CC      $@"
 	$(Q)$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -c -o $@ $<
 
+$(O)/lib/%.o: lib/%.c
+	@mkdir -p $(dir $@)
+	$(E) "  CC      $@"
+	$(Q)$(CC) $(CFLAGS_ALL) -I$(patsubst %/,%,$(dir $<)) -c -o $@ $<
+
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(E) "  CC      $@"
@@ -136,7 +147,7 @@ $(O)/tests/test_broker_%: tests/unit/test_broker_%.c $(TESTLIB_OBJ) \
     $(filter-out %/main.o,$(BROKER_OBJ)) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(E) "  CCLD    $@"
-	$(Q)$(CC) $(CFLAGS_ALL) -Itests/lib -Ibroker $(LDFLAGS_ALL) -o $@ $< \
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests/lib $(LIB_PRIV) -Ibroker $(LDFLAGS_ALL) -o $@ $< \
 	    $(TESTLIB_OBJ) $(filter-out %/main.o,$(BROKER_OBJ)) $(LIB_A) \
 	    $(TEST_LIBS) $(PKG_LIBS) -lm
 
@@ -144,20 +155,20 @@ $(O)/tests/test_node_%: tests/unit/test_node_%.c $(TESTLIB_OBJ) \
     $(filter-out %/main.o,$(NODE_OBJ)) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(E) "  CCLD    $@"
-	$(Q)$(CC) $(CFLAGS_ALL) -Itests/lib -Inode $(LDFLAGS_ALL) -o $@ $< \
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests/lib $(LIB_PRIV) -Inode $(LDFLAGS_ALL) -o $@ $< \
 	    $(TESTLIB_OBJ) $(filter-out %/main.o,$(NODE_OBJ)) $(LIB_A) \
 	    $(TEST_LIBS) $(PKG_LIBS) -lm
 
 $(O)/tests/%: tests/unit/%.c $(TESTLIB_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(E) "  CCLD    $@"
-	$(Q)$(CC) $(CFLAGS_ALL) -Itests/lib $(LDFLAGS_ALL) -o $@ $< \
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests/lib $(LIB_PRIV) $(LDFLAGS_ALL) -o $@ $< \
 	    $(TESTLIB_OBJ) $(LIB_A) $(TEST_LIBS) $(PKG_LIBS) -lm
 
 $(O)/progs/%: tests/progs/%.c $(TESTLIB_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(E) "  CCLD    $@"
-	$(Q)$(CC) $(CFLAGS_ALL) -Itests/lib $(LDFLAGS_ALL) -o $@ $< \
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests/lib $(LIB_PRIV) $(LDFLAGS_ALL) -o $@ $< \
 	    $(TESTLIB_OBJ) $(LIB_A) $(TEST_LIBS) $(PKG_LIBS) -lm
 
 $(O)/bench/%: bench/%.c $(LIB_A)
@@ -243,7 +254,7 @@ FUZZ_LIB   = $(FUZZ_DIR)/obj/libtally.a
 FUZZ_FLAGS = -std=c11 -D_DEFAULT_SOURCE -g -O1 -Wall -Wextra \
 	     -fno-omit-frame-pointer -fsanitize=address,undefined \
 	     -fno-sanitize-recover=all \
-	     -Iinclude -Ilib -I$(FUZZ_DIR)/obj/proto $(PKG_CFLAGS)
+	     -Iinclude $(LIB_PRIV) -I$(FUZZ_DIR)/obj/proto $(PKG_CFLAGS)
 
 fuzz: check-pkgs
 	@$(MAKE) -s --no-print-directory -j$(JOBS) O=$(FUZZ_DIR)/obj CC=$(FUZZ_CC) SAN=1 \

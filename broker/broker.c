@@ -21,56 +21,6 @@
 #include "version.h"
 #include "wire.h"
 
-void
-broker_count_reason(struct status_reason *r, size_t *n, const char *reason)
-{
-	char key[STATUS_NAME_MAX];
-
-	/* Reasons vary in their details after a colon; count the kind. */
-	strlcpy(key, reason, sizeof(key));
-	key[strcspn(key, ":'")] = '\0';
-	for (size_t i = 0; i < *n; i++)
-		if (strcmp(r[i].reason, key) == 0) {
-			r[i].count++;
-			return;
-		}
-	if (*n == STATUS_MAX_REASONS)
-		return;
-	strlcpy(r[*n].reason, key, sizeof(r[*n].reason));
-	r[*n].count = 1;
-	(*n)++;
-}
-
-int
-broker_reply(struct broker *b, uint64_t peer, uint64_t id, Tally__Envelope *env)
-{
-	uint8_t *buf;
-	size_t len;
-	int rc;
-
-	if ((buf = wire_encode(env, b->max_frame, &len)) == NULL)
-		return -1;
-	if ((rc = chan_reply(b->chan, peer, id, buf, len)) == -1)
-		log_warn("reply to peer %llu", (unsigned long long)peer);
-	free(buf);
-	return rc;
-}
-
-int
-broker_reply_error(
-    struct broker *b, uint64_t peer, uint64_t id, int code, const char *reason)
-{
-	Tally__Envelope env = TALLY__ENVELOPE__INIT;
-	Tally__Error e = TALLY__ERROR__INIT;
-
-	e.has_code = 1;
-	e.code = code;
-	e.reason = (char *)reason;
-	env.body_case = TALLY__ENVELOPE__BODY_ERROR;
-	env.error = &e;
-	return broker_reply(b, peer, id, &env);
-}
-
 static void
 on_submit(struct broker *b, struct chan_event *ev, const Tally__Submit *s)
 {
@@ -80,8 +30,8 @@ on_submit(struct broker *b, struct chan_event *ev, const Tally__Submit *s)
 	char err[512];
 
 	if (submit_handle(b, ev->name, s, &a, err, sizeof(err)) == -1) {
-		broker_count_reason(b->refusals, &b->nrefusals, err);
-		broker_reply_error(b, ev->peer, ev->id,
+		status_reason_count(b->refusals, &b->nrefusals, err);
+		reply_error(b, ev->peer, ev->id,
 		    TALLY__ERROR_CODE__ERROR_APPROVAL, err);
 		return;
 	}
@@ -90,7 +40,7 @@ on_submit(struct broker *b, struct chan_event *ev, const Tally__Submit *s)
 	ack.sites = a.sites;
 	env.body_case = TALLY__ENVELOPE__BODY_SUBMIT_ACK;
 	env.submit_ack = &ack;
-	broker_reply(b, ev->peer, ev->id, &env);
+	reply_send(b, ev->peer, ev->id, &env);
 	dispatch_query(b, a.query_id);
 }
 
@@ -103,12 +53,12 @@ on_status(struct broker *b, struct chan_event *ev)
 	if (nodes_snapshot(b, &st) == -1 ||
 	    (env.status = status_to_proto(&st)) == NULL) {
 		status_free(&st);
-		broker_reply_error(b, ev->peer, ev->id,
+		reply_error(b, ev->peer, ev->id,
 		    TALLY__ERROR_CODE__ERROR_INTERNAL, "out of memory");
 		return;
 	}
 	env.body_case = TALLY__ENVELOPE__BODY_STATUS;
-	broker_reply(b, ev->peer, ev->id, &env);
+	reply_send(b, ev->peer, ev->id, &env);
 	status_proto_free(env.status);
 	status_free(&st);
 }
@@ -125,16 +75,17 @@ on_request(struct broker *b, struct chan_event *ev)
 
 	if ((m = wire_decode(ev->data, ev->len, b->max_frame, 0, why,
 		 sizeof(why))) == NULL) {
-		broker_reply_error(b, ev->peer, ev->id,
+		reply_error(b, ev->peer, ev->id,
 		    TALLY__ERROR_CODE__ERROR_BAD_REQUEST, why);
 		return;
 	}
 	env = wire_env(m);
 	body = env->body_case;
 	if (ev->role == TLS_ROLE_NODE && body == TALLY__ENVELOPE__BODY_HELLO &&
-	    (s = nodes_by_peer(b, ev->peer)) != NULL)
+	    (s = nodes_by_peer(b, ev->peer)) != NULL) {
 		nodes_hello(b, s, ev->id, env->hello);
-	else if (ev->role == TLS_ROLE_RESEARCHER &&
+		dispatch_site(b, s);
+	} else if (ev->role == TLS_ROLE_RESEARCHER &&
 	    body == TALLY__ENVELOPE__BODY_SUBMIT)
 		on_submit(b, ev, env->submit);
 	else if (ev->role == TLS_ROLE_RESEARCHER &&
@@ -148,7 +99,7 @@ on_request(struct broker *b, struct chan_event *ev)
 		snprintf(why, sizeof(why), "role %s may not send %s",
 		    tls_role_name(ev->role), wire_body_name(env));
 		log_warnx("%s %s: %s", tls_role_name(ev->role), ev->name, why);
-		broker_reply_error(b, ev->peer, ev->id,
+		reply_error(b, ev->peer, ev->id,
 		    TALLY__ERROR_CODE__ERROR_FORBIDDEN, why);
 	}
 	wire_free(m);

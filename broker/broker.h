@@ -92,12 +92,12 @@ struct submit_ack {
 
 /* broker.c */
 int broker_run(const struct broker_config *);
-/* Counts one occurrence of reason in a status_reason table. */
-void broker_count_reason(struct status_reason *, size_t *n, const char *);
+
+/* reply.c */
 /* Sends a packed envelope built from env as a reply / one-way message. */
-int broker_reply(
+int reply_send(
     struct broker *, uint64_t peer, uint64_t id, Tally__Envelope *env);
-int broker_reply_error(
+int reply_error(
     struct broker *, uint64_t peer, uint64_t id, int code, const char *reason);
 
 /* submit.c */
@@ -113,7 +113,8 @@ int submit_handle(struct broker *, const char *who, const Tally__Submit *,
 /* nodes.c */
 struct slot *nodes_by_name(struct broker *, const char *site);
 struct slot *nodes_by_peer(struct broker *, uint64_t peer);
-/* A node's Hello on a new session: registers it and replies Welcome. */
+/* A node's Hello on a new session: registers it and replies Welcome
+ * (the caller then sends it its pending tasks: dispatch_site()). */
 void nodes_hello(
     struct broker *, struct slot *, uint64_t req_id, const Tally__Hello *);
 void nodes_down(struct broker *, uint64_t peer);

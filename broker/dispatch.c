@@ -302,7 +302,7 @@ answer_record(struct broker *b, struct inflight *f, const Tally__TaskResult *tr,
 		latency_add(&s->lat, clock_us() - f->sent_us);
 	} else if (t.state == TALLY__TASK_STATE__TASK_REFUSED) {
 		s->refused++;
-		broker_count_reason(b->refusals, &b->nrefusals, t.reason);
+		status_reason_count(b->refusals, &b->nrefusals, t.reason);
 	} else
 		s->failed++;
 }
@@ -431,7 +431,7 @@ reply_running(struct broker *b, uint64_t peer, uint64_t req_id, const char *id)
 		r.sites = op;
 		env.body_case = TALLY__ENVELOPE__BODY_RESULT;
 		env.result = &r;
-		broker_reply(b, peer, req_id, &env);
+		reply_send(b, peer, req_id, &env);
 	}
 	free(o);
 	free(op);
@@ -451,16 +451,16 @@ dispatch_result_request(struct broker *b, uint64_t peer, uint64_t req_id,
 
 	if (rq->query_id == NULL || strlen(rq->query_id) >= STORE_ID_MAX ||
 	    store_query_get(b->store, rq->query_id, &q, &qb, &ab) == -1) {
-		broker_reply_error(b, peer, req_id,
-		    TALLY__ERROR_CODE__ERROR_NOT_FOUND, "no such query");
+		reply_error(b, peer, req_id, TALLY__ERROR_CODE__ERROR_NOT_FOUND,
+		    "no such query");
 		return;
 	}
 	free(qb);
 	free(ab);
 	/* Another researcher's query does not exist, as far as you know. */
 	if (strcmp(q.researcher, who) != 0) {
-		broker_reply_error(b, peer, req_id,
-		    TALLY__ERROR_CODE__ERROR_NOT_FOUND, "no such query");
+		reply_error(b, peer, req_id, TALLY__ERROR_CODE__ERROR_NOT_FOUND,
+		    "no such query");
 		return;
 	}
 	if (q.state != TALLY__QUERY_STATE__QUERY_RUNNING &&
@@ -468,7 +468,7 @@ dispatch_result_request(struct broker *b, uint64_t peer, uint64_t req_id,
 		env.body_case = TALLY__ENVELOPE__BODY_RESULT;
 		if ((env.result = tally__result__unpack(NULL, len, res)) !=
 		    NULL) {
-			broker_reply(b, peer, req_id, &env);
+			reply_send(b, peer, req_id, &env);
 			tally__result__free_unpacked(env.result, NULL);
 		}
 		free(res);
@@ -480,8 +480,8 @@ dispatch_result_request(struct broker *b, uint64_t peer, uint64_t req_id,
 	}
 	if (array_grow((void **)&b->waiters, &b->capwaiters, b->nwaiters,
 		sizeof(*b->waiters)) == -1) {
-		broker_reply_error(b, peer, req_id,
-		    TALLY__ERROR_CODE__ERROR_BUSY, "out of memory");
+		reply_error(b, peer, req_id, TALLY__ERROR_CODE__ERROR_BUSY,
+		    "out of memory");
 		return;
 	}
 	w = &b->waiters[b->nwaiters++];

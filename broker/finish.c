@@ -147,7 +147,7 @@ notify_waiters(struct broker *b, const char *id, const uint8_t *res, size_t len)
 	env.result = r;
 	for (size_t i = 0; i < b->nwaiters;) {
 		if (strcmp(b->waiters[i].query_id, id) == 0) {
-			broker_reply(
+			reply_send(
 			    b, b->waiters[i].peer, b->waiters[i].req_id, &env);
 			b->waiters[i] = b->waiters[--b->nwaiters];
 		} else

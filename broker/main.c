@@ -2,7 +2,7 @@
  * main.c — tally-broker, the central broker: verifies approvals, fans queries
  * out to hospital nodes, pools and stores results.
  *
- * This file owns start-up only (lib/daemon.c does the common part). It
+ * This file owns start-up only (lib/core/daemon.c does the common part). It
  * must never run with a configuration it has not fully checked.
  */
 #include "broker.h"

@@ -70,11 +70,10 @@ nodes_hello(
 	w.epoch = b->epoch;
 	env.body_case = TALLY__ENVELOPE__BODY_WELCOME;
 	env.welcome = &w;
-	broker_reply(b, s->peer, req_id, &env);
+	reply_send(b, s->peer, req_id, &env);
 	log_info("node %s registered (%s, snapshot %s, k %u)", s->site->id,
 	    s->software, s->snapshot, s->min_cell);
 	store_audit(b->store, s->site->id, "registered", s->software);
-	dispatch_site(b, s);
 }
 
 void

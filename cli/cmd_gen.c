@@ -1,7 +1,7 @@
 /*
  * cmd_gen.c — `tally gen`: synthetic Baseline DBs for every hospital of a
  * network file. Parses and checks the options, picks the hospitals and
- * hands over to lib/gen.c; it never generates anything itself.
+ * hands over to lib/gen/gen.c; it never generates anything itself.
  */
 #include <errno.h>
 #include <getopt.h>

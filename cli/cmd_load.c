@@ -1,6 +1,6 @@
 /*
  * cmd_load.c — `tally load`: options, the summary table, the exit status.
- * The loading itself is lib/load.c's; this file only talks to the person
+ * The loading itself is lib/load/load.c's; this file only talks to the person
  * at the terminal.
  */
 #include <getopt.h>

@@ -1,7 +1,7 @@
 /*
  * cmd_pki.c — `tally pki init|issue|revoke|crl`: the command line of the
  * offline consortium CA. It parses and checks options and reports; every
- * certificate operation is lib/pki_ca.c's.
+ * certificate operation is lib/pki/pki_ca.c's.
  */
 #include <getopt.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /*
  * approval_parse.c — libFuzzer target: a signed approval document
- * (lib/approval.c) as a researcher hands it in, parsed and, when it
+ * (lib/pki/approval.c) as a researcher hands it in, parsed and, when it
  * parses, verified against the fixed DRB keys of approval_fixture.h.
  *
  * It must never crash, and must never verify a statement or signature

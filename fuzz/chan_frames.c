@@ -1,9 +1,9 @@
 /*
  * chan_frames.c — libFuzzer target: arbitrary ZeroMQ messages into the
- * broker side of the channel (lib/chan_server.c, lib/chan.c, lib/tls.c):
- * frame counts and lengths, headers, session ids, routing ids, TLS records
- * (a real ClientHello in the seeds reaches OpenSSL's handshake), caps and
- * eviction. The server is detached: what it would send is discarded.
+ * broker side of the channel (lib/chan/chan_server.c, lib/chan/chan.c,
+ * lib/chan/tls.c): frame counts and lengths, headers, session ids, routing ids,
+ * TLS records (a real ClientHello in the seeds reaches OpenSSL's handshake),
+ * caps and eviction. The server is detached: what it would send is discarded.
  *
  * Input: records of [rid u8][mode u8][len u16 le][len bytes], each handed
  * to srv_input() as one message from connection rid & 7. mode & 3: 0 a

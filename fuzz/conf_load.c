@@ -1,5 +1,5 @@
 /*
- * conf_load.c — libFuzzer target: a configuration file (lib/conf.c) of
+ * conf_load.c — libFuzzer target: a configuration file (lib/core/conf.c) of
  * arbitrary bytes: long lines, NULs, quotes, duplicate and odd keys, more
  * settings than fit. The input is the file; it is read through a memfd
  * (its /proc/self/fd path), so no disk is touched. It must never crash;

@@ -1,6 +1,6 @@
 /*
  * csv_read.c — libFuzzer target: arbitrary bytes through the CSV reader
- * (lib/csv.c) that every loader reads hospital extracts with: NULs,
+ * (lib/core/csv.c) that every loader reads hospital extracts with: NULs,
  * quotes, CR/LF mixes, over-long fields and records, a BOM cut short.
  *
  * Input: [max_field u8][chunk u8][the file]. The file is read twice: in

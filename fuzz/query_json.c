@@ -1,7 +1,8 @@
 /*
- * query_json.c — libFuzzer target: a researcher's query (lib/query_json.c,
- * lib/query.c, lib/query_print.c), as JSON and as the packed bytes a peer
- * sends. It must never crash, and whatever compiles must hold still:
+ * query_json.c — libFuzzer target: a researcher's query
+ * (lib/query/query_json.c, lib/query/query.c, lib/query/query_print.c), as JSON
+ * and as the packed bytes a peer sends. It must never crash, and whatever
+ * compiles must hold still:
  *
  * - JSON that compiles passes query_check(), and its canonical bytes go
  *   round the wire unchanged: pack(unpack(pack(q))) == pack(q);

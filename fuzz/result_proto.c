@@ -1,9 +1,9 @@
 /*
  * result_proto.c — libFuzzer target: a Result message as `tally submit`
  * and `tally results` receive it from the broker (result_from_proto in
- * lib/result.c), then both ways the client shows it: the JSON document
- * (result_to_json) and the readable table (result_print). It must never
- * crash; the JSON of an accepted result must dump and load again (it is
+ * lib/disclosure/result.c), then both ways the client shows it: the JSON
+ * document (result_to_json) and the readable table (result_print). It must
+ * never crash; the JSON of an accepted result must dump and load again (it is
  * what researchers' scripts parse), and every table in it must go round
  * its Table message unchanged.
  */

@@ -1,11 +1,12 @@
 /*
  * table_proto.c — libFuzzer target: the tables nodes send the broker
- * (Table messages), read with table_from_proto() (lib/result.c) as
+ * (Table messages), read with table_from_proto() (lib/disclosure/result.c) as
  * broker/dispatch.c and broker/finish.c read them, then, for those it
  * accepts, what the broker does with them: the k check of answer_record,
- * pooling under disclosure control (lib/pool.c, lib/suppress*.c), the
- * result document (result_to_json, result_print) and the Table message
- * the pooled result goes out in. No crash, no UB, and:
+ * pooling under disclosure control (lib/disclosure/pool.c,
+ * lib/disclosure/suppress*.c), the result document (result_to_json,
+ * result_print) and the Table message the pooled result goes out in. No crash,
+ * no UB, and:
  *
  * - an accepted table goes round table_to_proto() unchanged;
  * - the broker's own output (pooled and per-site tables) passes

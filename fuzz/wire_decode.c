@@ -1,6 +1,6 @@
 /*
  * wire_decode.c — libFuzzer target: arbitrary bytes into the Envelope
- * decoder (lib/wire.c). It must never crash, never allocate past its byte
+ * decoder (lib/chan/wire.c). It must never crash, never allocate past its byte
  * budget, and whatever it accepts must encode again.
  */
 #include <stdlib.h>

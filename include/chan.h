@@ -6,7 +6,7 @@
  * The broker runs one server channel (a ROUTER it binds); nodes and
  * command-line clients each run one client channel (a DEALER that
  * connects out and reconnects by itself). Messages are opaque byte
- * strings (protobuf Envelopes packed by lib/wire.c) of at most
+ * strings (protobuf Envelopes packed by lib/chan/wire.c) of at most
  * max_message bytes. docs/transport.md describes the framing, the session
  * state machine and how each hazard of the design is handled.
  *

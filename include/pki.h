@@ -1,8 +1,8 @@
 /*
  * pki.h — the consortium PKI: roles, the checks every program applies to
- * keys and peer certificates (lib/pki.c), the CA+CRL trust store and
- * SSL_CTX set-up (lib/pki_store.c), and the offline CA operations of
- * `tally pki` (lib/pki_ca.c, pki_issue.c, pki_file.c). docs/pki.md
+ * keys and peer certificates (lib/pki/pki.c), the CA+CRL trust store and
+ * SSL_CTX set-up (lib/pki/pki_store.c), and the offline CA operations of
+ * `tally pki` (lib/pki/pki_ca.c, pki_issue.c, pki_file.c). docs/pki.md
  * describes the folder layout and the certificate profile of each role.
  *
  * Identity rule: a peer is who its verified certificate says, OU = role,
@@ -129,7 +129,7 @@ int pki_ctx_use(SSL_CTX *ctx, const char *ca_path, const char *crl_path,
 EVP_PKEY *pki_drb_pubkey(X509_STORE *store, const char *cert_path, char *name,
     size_t namelen, char *err, size_t errlen);
 
-/* ---- the offline CA (lib/pki_ca.c), used by `tally pki` ---- */
+/* ---- the offline CA (lib/pki/pki_ca.c), used by `tally pki` ---- */
 
 /*
  * Creates dir (mode 0700) if absent and in it a new CA: an ECDSA P-256

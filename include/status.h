@@ -56,7 +56,7 @@ struct status_snapshot {
 	/*
 	 * Query latency (submit to final) histogram, cumulative counts:
 	 * latency_count[i] observations took <= latency_le_ms[i], the last
-	 * is every observation (lib/latency.c fills it that way).
+	 * is every observation (lib/ops/latency.c fills it that way).
 	 */
 	uint64_t latency_le_ms[STATUS_LATENCY_BUCKETS];	    /* bucket bounds */
 	uint64_t latency_count[STATUS_LATENCY_BUCKETS + 1]; /* last: +Inf */
@@ -142,5 +142,9 @@ int status_node_rows(
 /* Names of the query and task states, as in JSON and metrics labels. */
 extern const char *const status_query_states[4];
 extern const char *const status_task_states[7];
+
+/* Counts one occurrence of reason (its kind: the text before any ':' or
+ * quote) in a table of at most STATUS_MAX_REASONS kinds. */
+void status_reason_count(struct status_reason *, size_t *n, const char *);
 
 #endif

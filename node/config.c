@@ -1,6 +1,6 @@
 /*
  * config.c — owns turning node.conf into struct node_config. Unknown
- * settings are refused; the policy keys are read by lib/policy.c.
+ * settings are refused; the policy keys are read by lib/disclosure/policy.c.
  */
 #include <stdio.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * main.c — tally-node, a hospital's node: connects out to the broker and
  * answers approved queries from the local Baseline DB.
  *
- * This file owns start-up only (lib/daemon.c does the common part). It
+ * This file owns start-up only (lib/core/daemon.c does the common part). It
  * must never run with a configuration it has not fully checked.
  */
 #include "config.h"

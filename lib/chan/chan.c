@@ -1,9 +1,9 @@
 /*
  * chan.c — owns what both ends of the secure channel share outside a
- * session (lib/chan_sess.c): the configuration, creating and freeing a
+ * session (lib/chan/chan_sess.c): the configuration, creating and freeing a
  * channel, the event queue, rate-limited logs about strangers, the event
  * loop (flush, poll, process, retry) and the public calls, which dispatch
- * to lib/chan_rr.c, chan_server.c or chan_client.c.
+ * to lib/chan/chan_rr.c, chan_server.c or chan_client.c.
  *
  * It must never block, and never hand the application an event about a
  * peer whose certificate was not verified.

@@ -1,9 +1,9 @@
 /*
- * chan_impl.h — internals of the secure channel, shared by lib/chan.c
- * (configuration, events, event loop, public calls), lib/chan_sess.c
- * (a session: TLS, inner messages, frames), lib/chan_rr.c (reliable
- * requests), lib/chan_server.c (ROUTER side), lib/chan_client.c (DEALER
- * side) and the fuzz targets. Not for anyone else: the API is
+ * chan_impl.h — internals of the secure channel, shared by lib/chan/chan.c
+ * (configuration, events, event loop, public calls), lib/chan/chan_sess.c
+ * (a session: TLS, inner messages, frames), lib/chan/chan_rr.c (reliable
+ * requests), lib/chan/chan_server.c (ROUTER side), lib/chan/chan_client.c
+ * (DEALER side) and the fuzz targets. Not for anyone else: the API is
  * include/chan.h.
  */
 #ifndef TALLY_CHAN_IMPL_H

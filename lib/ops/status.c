@@ -346,3 +346,23 @@ status_from_proto(const Tally__Status *m, struct status_snapshot *out,
 	}
 	return 0;
 }
+
+void
+status_reason_count(struct status_reason *r, size_t *n, const char *reason)
+{
+	char key[STATUS_NAME_MAX];
+
+	/* Reasons vary in their details after a colon; count the kind. */
+	strlcpy(key, reason, sizeof(key));
+	key[strcspn(key, ":'")] = '\0';
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(r[i].reason, key) == 0) {
+			r[i].count++;
+			return;
+		}
+	if (*n == STATUS_MAX_REASONS)
+		return;
+	strlcpy(r[*n].reason, key, sizeof(r[*n].reason));
+	r[*n].count = 1;
+	(*n)++;
+}

@@ -7,7 +7,7 @@
  * It must never hand out a query that has not passed query_check(), never
  * unpack bytes it has not size-checked, never allocate past the unpack
  * budget, and never abort on bad input. Every Tally__Query it returns was
- * allocated by the budget allocator (lib/budget.c), so query_free() has
+ * allocated by the budget allocator (lib/core/budget.c), so query_free() has
  * one way to release it whichever door it came in by.
  */
 #include <math.h>

@@ -22,7 +22,7 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 
-#include "../../lib/chan_impl.h"
+#include "chan_impl.h"
 #include "log.h"
 #include "util.h"
 

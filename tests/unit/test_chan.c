@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/chan_impl.h"
+#include "chan_impl.h"
 #include "chan.h"
 #include "log.h"
 #include "pki.h"

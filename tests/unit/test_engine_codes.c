@@ -1,5 +1,5 @@
 /*
- * test_engine_codes.c — the engine's code cache (lib/engine_codes.c): a
+ * test_engine_codes.c — the engine's code cache (lib/engine/engine_codes.c): a
  * code is remembered on first sight, read whole on the second, walked
  * from memory after; a change to the DB drops every list; lab value
  * ranges are part of what a list is of; the byte budget holds, refusing

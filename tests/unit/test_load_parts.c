@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/load_int.h"
+#include "load_int.h"
 #include "baseline.h"
 #include "testutil.h"
 
